@@ -1,0 +1,89 @@
+#include "lines.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace pj {
+
+LineBuffer::LineBuffer(std::size_t line_max, std::size_t read_size)
+    : line_max_(line_max), read_size_(read_size), storage_(line_max + 1 + read_size) {}
+
+std::span<char> LineBuffer::free_space() {
+    if (storage_.size() - end_ < read_size_)
+        compact();
+    return {storage_.data() + end_, storage_.size() - end_};
+}
+
+void LineBuffer::commit(std::size_t bytes) {
+    end_ += bytes;
+    front_.reset();
+}
+
+std::optional<Line> LineBuffer::front() {
+    if (front_)
+        return front_;
+    const char* begin = storage_.data() + begin_;
+    std::size_t size = end_ - begin_;
+    if (const void* nl = std::memchr(begin + scanned_, '\n', size - scanned_)) {
+        std::size_t length = static_cast<const char*>(nl) - begin;
+        front_size_ = length + 1;
+        if (length > line_max_) {
+            // The '\n' came in one read with the line: cut it as if it had come in pieces.
+            front_ = Line{{begin, line_max_}, Line::Break::line_max, in_long_line_};
+            front_size_ = line_max_;
+            return front_;
+        }
+        if (length > 0 && begin[length - 1] == '\r')
+            --length;
+        front_ = Line{{begin, length}, Line::Break::newline, in_long_line_};
+        return front_;
+    }
+    scanned_ = size;
+    // Cut only once more than line_max bytes wait, so a line of exactly line_max is never cut.
+    if (size > line_max_) {
+        front_ = Line{{begin, line_max_}, Line::Break::line_max, in_long_line_};
+        front_size_ = line_max_;
+        return front_;
+    }
+    if (finished_ && size > 0) {
+        front_ = Line{{begin, size}, Line::Break::eof, in_long_line_};
+        front_size_ = size;
+        return front_;
+    }
+    return std::nullopt;
+}
+
+void LineBuffer::pop() {
+    if (!front_ && !front())
+        return;
+    in_long_line_ = front_->end == Line::Break::line_max;
+    begin_ += front_size_;
+    scanned_ = 0;
+    front_.reset();
+    if (begin_ == end_)
+        begin_ = end_ = 0;  // the common case: everything taken, start over at no cost
+}
+
+void LineBuffer::finish() {
+    finished_ = true;
+    front_.reset();
+}
+
+void LineBuffer::set_line_max(std::size_t line_max) {
+    compact();
+    line_max_ = line_max;
+    storage_.resize(std::max(end_, line_max + 1) + read_size_);
+    storage_.shrink_to_fit();
+    front_.reset();
+}
+
+void LineBuffer::compact() {
+    if (begin_ == 0)
+        return;
+    std::memmove(storage_.data(), storage_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+    front_.reset();
+}
+
+}  // namespace pj

@@ -1,0 +1,61 @@
+// Bytes → lines. Pure: no I/O, no allocation after construction.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace pj {
+
+struct Line {
+    // Why the line ended where it did; journald calls this _LINE_BREAK=.
+    enum class Break { newline, line_max, eof };
+
+    std::string_view text;  // without the '\n', and without a '\r' just before it
+    Break end = Break::newline;
+    bool continues = false;  // the text goes on from a piece that was cut at LineMax
+};
+
+// Holds what was read from the FIFO and hands it out as lines. A line longer than line_max bytes
+// comes out in pieces of line_max bytes, so no line is ever dropped and memory stays bounded.
+//
+// Use: read into free_space(), commit() what was read, then take lines with front()/pop() until
+// front() is empty. Lines point into the buffer and are valid until the next commit().
+class LineBuffer {
+public:
+    static constexpr std::size_t default_read_size = 64 * 1024;  // one pipe's worth
+
+    explicit LineBuffer(std::size_t line_max, std::size_t read_size = default_read_size);
+
+    std::span<char> free_space();  // never empty once every line was taken
+    void commit(std::size_t bytes);
+
+    std::optional<Line> front();  // the next line, or a piece of an over-long one
+    void pop();                   // consumes what front() returned
+
+    // No more input will come: from now on front() also hands out what is left after the last
+    // '\n' as a Break::eof line.
+    void finish();
+
+    bool has_partial_line() const { return begin_ != end_; }
+    std::size_t line_max() const { return line_max_; }
+    void set_line_max(std::size_t line_max);
+
+private:
+    void compact();
+
+    std::size_t line_max_;
+    std::size_t read_size_;
+    std::vector<char> storage_;
+    std::size_t begin_ = 0;    // first byte not yet handed out
+    std::size_t end_ = 0;      // one past the last byte read
+    std::size_t scanned_ = 0;  // bytes from begin_ known to hold no '\n'
+    std::optional<Line> front_;
+    std::size_t front_size_ = 0;  // bytes front_ consumes, its '\n' included
+    bool in_long_line_ = false;   // the last piece popped was cut at line_max
+    bool finished_ = false;
+};
+
+}  // namespace pj

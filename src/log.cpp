@@ -1,0 +1,123 @@
+#include "log.hpp"
+
+#include <spdlog/logger.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <sys/uio.h>
+
+#include <memory>
+#include <vector>
+
+namespace pj::log {
+namespace {
+
+// What spdlog's log_msg cannot carry: the MESSAGE_ID and fields of the record being written.
+// Set by write() for the duration of the synchronous spdlog call; single-threaded daemon.
+struct Record {
+    const MessageId* id;
+    Fields fields;
+};
+const Record* current_record = nullptr;
+
+int syslog_priority(spdlog::level::level_enum level) {
+    switch (level) {
+    case spdlog::level::trace:
+    case spdlog::level::debug:
+        return 7;
+    case spdlog::level::info:
+        return 6;
+    case spdlog::level::warn:
+        return 4;
+    case spdlog::level::err:
+        return 3;
+    default:
+        return 2;
+    }
+}
+
+// Sends each record as one native journal entry with its MESSAGE_ID, fields and code location.
+class StructuredJournalSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        std::vector<std::string> text;
+        text.reserve(8 + (current_record ? current_record->fields.size() : 0));
+        text.push_back("MESSAGE=" + std::string(msg.payload.data(), msg.payload.size()));
+        text.push_back("PRIORITY=" + std::to_string(syslog_priority(msg.level)));
+        text.push_back("SYSLOG_IDENTIFIER=pipejournal");
+        if (!msg.source.empty()) {
+            text.push_back(std::string("CODE_FILE=") + msg.source.filename);
+            text.push_back("CODE_LINE=" + std::to_string(msg.source.line));
+            text.push_back(std::string("CODE_FUNC=") + msg.source.funcname);
+        }
+        if (current_record) {
+            if (current_record->id)
+                text.push_back("MESSAGE_ID=" + std::string(current_record->id->id));
+            for (const Field& field : current_record->fields)
+                text.push_back(std::string(field.name.view()) + "=" + field.value);
+        }
+        std::vector<iovec> fields;
+        fields.reserve(text.size());
+        for (std::string& t : text)
+            fields.push_back({t.data(), t.size()});
+        journal::send(fields);  // nowhere to report a failure to log
+    }
+    void flush_() override {}
+};
+
+spdlog::level::level_enum to_spdlog(LogLevel level) {
+    switch (level) {
+    case LogLevel::trace: return spdlog::level::trace;
+    case LogLevel::debug: return spdlog::level::debug;
+    case LogLevel::info: return spdlog::level::info;
+    case LogLevel::warning: return spdlog::level::warn;
+    case LogLevel::error: return spdlog::level::err;
+    case LogLevel::critical: return spdlog::level::critical;
+    case LogLevel::off: return spdlog::level::off;
+    }
+    return spdlog::level::info;
+}
+
+std::shared_ptr<spdlog::logger>& logger() {
+    static std::shared_ptr<spdlog::logger> instance;
+    return instance;
+}
+
+}  // namespace
+
+Target detect_target() {
+    return journal::stderr_is_journal() ? Target::journal : Target::stderr_text;
+}
+
+void setup(Target target, LogLevel level) {
+    spdlog::sink_ptr sink;
+    if (target == Target::journal) {
+        sink = std::make_shared<StructuredJournalSink>();
+    } else {
+        sink = std::make_shared<spdlog::sinks::stderr_sink_st>();
+        sink->set_pattern("%n: %l: %v");
+    }
+    logger() = std::make_shared<spdlog::logger>("pipejournal", std::move(sink));
+    logger()->flush_on(spdlog::level::trace);  // a daemon's log is read while it runs
+    set_level(level);
+}
+
+void set_level(LogLevel level) {
+    if (logger())
+        logger()->set_level(to_spdlog(level));
+}
+
+void write(LogLevel level, const MessageId* id, std::string_view text, Fields fields,
+           const std::source_location& where) {
+    auto& sink = logger();
+    if (!sink) {  // before setup(): plain text, so nothing is ever lost
+        setup(Target::stderr_text, LogLevel::info);
+    }
+    Record record{id, fields};
+    current_record = &record;
+    sink->log(spdlog::source_loc{where.file_name(), static_cast<int>(where.line()),
+                                 where.function_name()},
+              to_spdlog(level), spdlog::string_view_t(text.data(), text.size()));
+    current_record = nullptr;
+}
+
+}  // namespace pj::log

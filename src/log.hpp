@@ -1,0 +1,80 @@
+// The daemon's own log: a sentence plus named fields, in the spirit of phosphor-logging's lg2.
+//
+//     log::info(log::id::fifo_created, "Created FIFO " + path, {{"PIPEJOURNAL_FIFO", path}});
+//
+// Field names are checked when compiling; the caller's source location becomes CODE_FILE,
+// CODE_LINE and CODE_FUNC. spdlog is the front end (levels, sinks). When stderr is the journal
+// the entries go to journald natively with MESSAGE_ID, PRIORITY and the fields; otherwise they are
+// readable lines on stderr.
+#pragma once
+
+#include <concepts>
+#include <initializer_list>
+#include <source_location>
+#include <string>
+#include <string_view>
+
+#include "systemd/journal.hpp"
+
+namespace pj {
+
+enum class LogLevel { trace, debug, info, warning, error, critical, off };
+
+namespace log {
+
+struct MessageId {
+    std::string_view id;  // 32 lowercase hex digits; explained in pipejournal.catalog
+};
+
+namespace id {
+inline constexpr MessageId started{"c2302636f270415e9b0cf0e444d3499f"};
+inline constexpr MessageId reloaded{"1b528e69c60a470b919fd1b5c7df5a2d"};
+inline constexpr MessageId reload_failed{"55fda415dba44c44bb8d6503d2484814"};
+inline constexpr MessageId stopping{"8850ab363dc1471ead0e491321a78205"};
+inline constexpr MessageId stopped{"beabf5856bde4fd79a6b0aef2ed38811"};
+inline constexpr MessageId fifo_created{"af71856b610f45758b93d340a25080d6"};
+inline constexpr MessageId fifo_removed{"1aa00d78550b40239d4e34192180ae6d"};
+inline constexpr MessageId fifo_adopted{"0aa7b76dd40d44b381483c7575845279"};
+inline constexpr MessageId startup_failed{"3daa8598861341dfb552511653c1aae7"};
+inline constexpr MessageId entry_refused{"3460e4a05e8e4971bf10e8c6bb964ea6"};
+inline constexpr MessageId journal_unavailable{"c3f8a162499d4c57bd6be78164839383"};
+inline constexpr MessageId line_split{"743e359f2d0744fc9ed438cfb411cbc9"};
+}  // namespace id
+
+struct Field {
+    Field(journal::FieldName field_name, std::string_view text) : name(field_name), value(text) {}
+    template <std::integral T>
+    Field(journal::FieldName field_name, T number)
+        : name(field_name), value(std::to_string(number)) {}
+
+    journal::FieldName name;
+    std::string value;
+};
+using Fields = std::initializer_list<Field>;
+
+enum class Target { journal, stderr_text };
+Target detect_target();  // the journal when stderr is connected to it (JOURNAL_STREAM)
+void setup(Target target, LogLevel level);
+void set_level(LogLevel level);
+
+void write(LogLevel level, const MessageId* id, std::string_view text, Fields fields,
+           const std::source_location& where);
+
+// One function per level, with or without a MESSAGE_ID.
+#define PJ_LOG_LEVEL_FUNCTIONS(name, level)                                                   \
+    inline void name(std::string_view text, Fields fields = {},                               \
+                     const std::source_location& where = std::source_location::current()) {    \
+        write(level, nullptr, text, fields, where);                                           \
+    }                                                                                         \
+    inline void name(const MessageId& id, std::string_view text, Fields fields = {},          \
+                     const std::source_location& where = std::source_location::current()) {    \
+        write(level, &id, text, fields, where);                                               \
+    }
+PJ_LOG_LEVEL_FUNCTIONS(debug, LogLevel::debug)
+PJ_LOG_LEVEL_FUNCTIONS(info, LogLevel::info)
+PJ_LOG_LEVEL_FUNCTIONS(warning, LogLevel::warning)
+PJ_LOG_LEVEL_FUNCTIONS(error, LogLevel::error)
+#undef PJ_LOG_LEVEL_FUNCTIONS
+
+}  // namespace log
+}  // namespace pj

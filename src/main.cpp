@@ -1,0 +1,67 @@
+// pipejournal: forwards every line written into a FIFO to the systemd journal.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <system_error>
+
+#include "config.hpp"
+#include "errors.hpp"
+#include "log.hpp"
+#include "service.hpp"
+#include "systemd/notify.hpp"
+#include "version.hpp"
+
+namespace {
+
+// Tells the log, the terminal and systemd (ERRNO=, STATUS=) why we stop, and picks the status.
+int fail(const pj::Service* service, const std::string& reason, int error, int status) {
+    if (service && service->ready())
+        pj::log::error(reason, {{"ERRNO", error}});
+    else
+        pj::log::error(pj::log::id::startup_failed, reason, {{"ERRNO", error}});
+    pj::notify::send(pj::notify::failed(error, reason));
+    return status;
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+    std::signal(SIGPIPE, SIG_IGN);  // a closed stdout is an error to report, not a reason to die
+
+    pj::CommandLine command_line;
+    try {
+        command_line = pj::parse_command_line(argc, argv);
+    } catch (const pj::UsageError& e) {
+        std::fprintf(stderr, "pipejournal: %s\n", e.what());
+        return pj::exit_usage;
+    }
+    if (command_line.help) {
+        std::fputs(pj::usage_text("pipejournal").c_str(), stdout);
+        return pj::exit_success;
+    }
+    if (command_line.version) {
+        std::puts("pipejournal " PIPEJOURNAL_VERSION);
+        return pj::exit_success;
+    }
+
+    pj::log::setup(pj::log::detect_target(), command_line.log_level.value_or(pj::LogLevel::info));
+    pj::ConfigLoader loader(std::move(command_line));
+    pj::ParsedConfig parsed;
+    try {
+        parsed = loader.load();
+    } catch (const pj::ConfigError& e) {
+        return fail(nullptr, e.what(), EINVAL, pj::exit_not_configured);
+    }
+    pj::log::set_level(parsed.config.log_level);
+    for (const std::string& warning : parsed.warnings)
+        pj::log::warning(loader.path() + ": " + warning);
+
+    pj::Service service(std::move(loader), std::move(parsed.config));
+    try {
+        return service.run();
+    } catch (const pj::StartupError& e) {
+        return fail(&service, e.what(), e.error(), e.status());
+    } catch (const std::system_error& e) {
+        return fail(&service, e.what(), e.code().value(), pj::exit_failure);
+    }
+}

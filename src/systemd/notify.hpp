@@ -1,0 +1,23 @@
+// Typed sd_notify(3) messages. Builders are pure so tests can check the exact datagrams.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace pj::notify {
+
+std::string ready(std::string_view status);
+std::string status(std::string_view status);
+// RELOADING=1 must carry MONOTONIC_USEC= in the same datagram (systemd 253+ requires it for
+// Type=notify-reload; 252 ignores it), READY=1 follows when the reload is done.
+std::string reloading(uint64_t monotonic_usec, std::string_view status);
+std::string stopping(std::string_view status);
+// A fatal start-up error: systemd shows STATUS= and records ERRNO= for the failed unit.
+std::string failed(int error, std::string_view status);
+
+// Sends to $NOTIFY_SOCKET. Returns >0 when sent, 0 when not running under a service manager,
+// or a negative errno.
+int send(const std::string& message) noexcept;
+
+}  // namespace pj::notify

@@ -1,0 +1,162 @@
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "lines.hpp"
+
+using pj::Line;
+using pj::LineBuffer;
+
+namespace {
+
+struct Taken {
+    std::string text;
+    Line::Break end;
+    bool continues;
+    bool operator==(const Taken&) const = default;
+};
+
+// Lines as one readable string, so a failed check prints what it expected and what it saw:
+// [text] then n (newline), m (cut at line_max) or e (eof), + when it continues a cut line.
+std::string show(const std::vector<Taken>& lines) {
+    std::string out;
+    for (const Taken& t : lines) {
+        out += "[" + t.text + "]";
+        out += t.end == Line::Break::newline ? "n" : t.end == Line::Break::line_max ? "m" : "e";
+        out += t.continues ? "+ " : " ";
+    }
+    return out;
+}
+
+// Feeds the chunks one read at a time and takes every line in between, as the forwarder does.
+std::vector<Taken> split(LineBuffer& buffer, const std::vector<std::string>& chunks,
+                         bool finish = false) {
+    std::vector<Taken> lines;
+    auto take_all = [&] {
+        while (auto line = buffer.front()) {
+            lines.push_back({std::string(line->text), line->end, line->continues});
+            buffer.pop();
+        }
+    };
+    for (const std::string& chunk : chunks) {
+        std::size_t done = 0;
+        while (done < chunk.size()) {
+            auto space = buffer.free_space();
+            REQUIRE(!space.empty());
+            std::size_t n = std::min(space.size(), chunk.size() - done);
+            std::memcpy(space.data(), chunk.data() + done, n);
+            buffer.commit(n);
+            done += n;
+            take_all();
+        }
+    }
+    if (finish) {
+        buffer.finish();
+        take_all();
+    }
+    return lines;
+}
+
+constexpr auto nl = Line::Break::newline;
+
+}  // namespace
+
+TEST_CASE("lines split at newlines, partial lines are kept across reads") {
+    LineBuffer buffer(1024, 16);
+    auto lines = split(buffer, {"one\ntw", "o\nthr", "ee", "\n"});
+    CHECK(show(lines) == show(std::vector<Taken>{{"one", nl, false}, {"two", nl, false}, {"three", nl, false}}));
+    CHECK_FALSE(buffer.has_partial_line());
+}
+
+TEST_CASE("many lines in one read all come out, in order") {
+    LineBuffer buffer(1024);
+    std::string chunk;
+    for (int i = 0; i < 1000; ++i)
+        chunk += "line " + std::to_string(i) + "\n";
+    auto lines = split(buffer, {chunk});
+    REQUIRE(lines.size() == 1000);
+    CHECK(lines.front().text == "line 0");
+    CHECK(lines.back().text == "line 999");
+}
+
+TEST_CASE("empty lines are lines") {
+    LineBuffer buffer(1024);
+    auto lines = split(buffer, {"\n\nx\n"});
+    CHECK(show(lines) == show(std::vector<Taken>{{"", nl, false}, {"", nl, false}, {"x", nl, false}}));
+}
+
+TEST_CASE("CRLF: one carriage return before the newline is removed, others stay") {
+    LineBuffer buffer(1024);
+    auto lines = split(buffer, {"dos\r\n", "a\rb\n", "two\r\r\n", "\r\n"});
+    CHECK(show(lines) == show(std::vector<Taken>{{"dos", nl, false}, {"a\rb", nl, false},
+                                      {"two\r", nl, false}, {"", nl, false}}));
+}
+
+TEST_CASE("NUL bytes and invalid UTF-8 pass through unchanged") {
+    LineBuffer buffer(1024);
+    std::string binary("a\0b\xff\xfe\xc3(", 8);
+    auto lines = split(buffer, {binary + "\n"});
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].text == binary);
+}
+
+TEST_CASE("a line of exactly LineMax bytes is not cut") {
+    LineBuffer buffer(8, 4);
+    auto lines = split(buffer, {"12345678", "\n"});
+    CHECK(show(lines) == show(std::vector<Taken>{{"12345678", nl, false}}));
+}
+
+TEST_CASE("a line longer than LineMax comes out in pieces, nothing dropped") {
+    LineBuffer buffer(8, 4);
+    auto lines = split(buffer, {"abcdefghijklmnopqrs\nnext\n"});
+    CHECK(show(lines) == show(std::vector<Taken>{{"abcdefgh", Line::Break::line_max, false},
+                                      {"ijklmnop", Line::Break::line_max, true},
+                                      {"qrs", nl, true},
+                                      {"next", nl, false}}));
+}
+
+TEST_CASE("an over-long line arriving a byte at a time is cut the same way") {
+    LineBuffer buffer(4, 1);
+    std::vector<std::string> bytes;
+    for (char c : std::string("abcdefghij\nk\n"))
+        bytes.emplace_back(1, c);
+    auto lines = split(buffer, bytes);
+    CHECK(show(lines) == show(std::vector<Taken>{{"abcd", Line::Break::line_max, false},
+                                      {"efgh", Line::Break::line_max, true},
+                                      {"ij", nl, true},
+                                      {"k", nl, false}}));
+}
+
+TEST_CASE("finish() hands out the unterminated rest as an eof line") {
+    LineBuffer buffer(1024);
+    auto lines = split(buffer, {"a\nlast words"}, true);
+    CHECK(show(lines) == show(std::vector<Taken>{{"a", nl, false}, {"last words", Line::Break::eof, false}}));
+    CHECK_FALSE(buffer.has_partial_line());
+}
+
+TEST_CASE("front() does not consume: a refused line is offered again") {
+    LineBuffer buffer(1024);
+    auto space = buffer.free_space();
+    std::memcpy(space.data(), "x\ny\n", 4);
+    buffer.commit(4);
+    CHECK(buffer.front()->text == "x");
+    CHECK(buffer.front()->text == "x");
+    buffer.pop();
+    CHECK(buffer.front()->text == "y");
+}
+
+TEST_CASE("a smaller LineMax on reload applies to what is already buffered") {
+    LineBuffer buffer(64, 8);
+    split(buffer, {"0123456789"});
+    buffer.set_line_max(4);
+    std::vector<Taken> lines;
+    while (auto line = buffer.front()) {
+        lines.push_back({std::string(line->text), line->end, line->continues});
+        buffer.pop();
+    }
+    CHECK(show(lines) == show(std::vector<Taken>{{"0123", Line::Break::line_max, false},
+                                      {"4567", Line::Break::line_max, true}}));
+    CHECK(buffer.has_partial_line());  // "89" waits for its newline
+}
