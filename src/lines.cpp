@@ -6,12 +6,15 @@
 namespace pj {
 
 LineBuffer::LineBuffer(std::size_t line_max, std::size_t read_size)
-    : line_max_(line_max), read_size_(read_size), storage_(line_max + 1 + read_size) {}
+    : line_max_(line_max),
+      read_size_(read_size),
+      storage_(std::make_unique_for_overwrite<char[]>(line_max + 1 + read_size)),
+      capacity_(line_max + 1 + read_size) {}
 
 std::span<char> LineBuffer::free_space() {
-    if (storage_.size() - end_ < read_size_)
+    if (capacity_ - end_ < read_size_)
         compact();
-    return {storage_.data() + end_, storage_.size() - end_};
+    return {storage_.get() + end_, capacity_ - end_};
 }
 
 void LineBuffer::commit(std::size_t bytes) {
@@ -22,7 +25,7 @@ void LineBuffer::commit(std::size_t bytes) {
 std::optional<Line> LineBuffer::front() {
     if (front_)
         return front_;
-    const char* begin = storage_.data() + begin_;
+    const char* begin = storage_.get() + begin_;
     std::size_t size = end_ - begin_;
     if (const void* nl = std::memchr(begin + scanned_, '\n', size - scanned_)) {
         std::size_t length = static_cast<const char*>(nl) - begin;
@@ -72,15 +75,18 @@ void LineBuffer::finish() {
 void LineBuffer::set_line_max(std::size_t line_max) {
     compact();
     line_max_ = line_max;
-    storage_.resize(std::max(end_, line_max + 1) + read_size_);
-    storage_.shrink_to_fit();
+    std::size_t capacity = std::max(end_, line_max + 1) + read_size_;
+    auto storage = std::make_unique_for_overwrite<char[]>(capacity);
+    std::memcpy(storage.get(), storage_.get(), end_);
+    storage_ = std::move(storage);
+    capacity_ = capacity;
     front_.reset();
 }
 
 void LineBuffer::compact() {
     if (begin_ == 0)
         return;
-    std::memmove(storage_.data(), storage_.data() + begin_, end_ - begin_);
+    std::memmove(storage_.get(), storage_.get() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
     front_.reset();

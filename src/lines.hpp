@@ -2,10 +2,10 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
-#include <vector>
 
 namespace pj {
 
@@ -48,7 +48,9 @@ private:
 
     std::size_t line_max_;
     std::size_t read_size_;
-    std::vector<char> storage_;
+    // Not zero-filled: pages are touched (and count in RSS) only as far as lines ever reach.
+    std::unique_ptr<char[]> storage_;
+    std::size_t capacity_;
     std::size_t begin_ = 0;    // first byte not yet handed out
     std::size_t end_ = 0;      // one past the last byte read
     std::size_t scanned_ = 0;  // bytes from begin_ known to hold no '\n'

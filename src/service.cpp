@@ -96,7 +96,6 @@ int Service::serve() {
 
     loop_.run();
 
-    forwarder_->flush();
     const Counters& counts = forwarder_->counters();
     if (fifo_->close_and_remove())
         log::info(log::id::fifo_removed, "Removed FIFO " + fifo_->path(),
@@ -154,7 +153,18 @@ void Service::on_fifo_readable() {
             break;
         }
     }
-    forwarder_->flush();
+    flush_sink();
+}
+
+// A buffering sink (stdout) writes out once per wake-up; a failure there is reported once.
+void Service::flush_sink() {
+    int r = forwarder_->flush();
+    if (r < 0 && !flush_failed_) {
+        flush_failed_ = true;
+        log::error("Failed to write entries to " + std::string(sink_->name()) + ": " +
+                       std::strerror(-r) + "; they are lost",
+                   {{"PIPEJOURNAL_FIFO", fifo_->path()}, {"ERRNO", -r}});
+    }
 }
 
 Forwarder::Progress Service::forward() {
@@ -322,7 +332,7 @@ void Service::continue_stop() {
         forwarder_->finish();  // a last line without '\n' goes out as it is
         drain_finished_ = true;
     }
-    forwarder_->flush();
+    flush_sink();
     report_trouble(true);
     loop_.exit(exit_success);
 }

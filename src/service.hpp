@@ -38,6 +38,7 @@ private:
     void pause_for_journal();
 
     Forwarder::Progress forward();
+    void flush_sink();
     void report_trouble(bool force);
     void refresh_status();
     std::string status_text() const;
@@ -52,6 +53,7 @@ private:
     uint64_t retry_delay_usec_ = 0;
     std::size_t drain_left_ = 0;  // bytes still to forward when stopping
     bool drain_finished_ = false;
+    bool flush_failed_ = false;
     uint64_t ticks_ = 0;
     std::string last_status_;
     uint64_t reported_dropped_ = 0, reported_split_ = 0, last_report_usec_ = 0;

@@ -1,0 +1,616 @@
+"""System tests: the installed pipejournal under a real systemd (PID 1 in systemd-nspawn).
+
+Each scenario class boots its own container (about half a second) from the install tree named
+by the environment variable PIPEJOURNAL_DESTDIR (run.py sets it up with `meson install
+--destdir`), so scenarios cannot leak state into each other. Failures print what was expected,
+what was seen, and the unit's `systemctl status` and `journalctl -u` output.
+
+Run: see tests/system/run.py (meson test --suite system).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+from harness import field, text  # noqa: E402
+
+SERVICE = "pipejournal.service"
+SOCKET = "pipejournal.socket"
+FIFO = "/run/pipejournal/in"
+CONFIG = "/etc/pipejournal/pipejournal.conf"
+UNITDIR = "/lib/systemd/system"  # Debian: pkg-config systemdsystemunitdir (= /usr/lib/... here)
+
+#: MESSAGE_IDs of the daemon's own entries (docs/design.md).
+MESSAGE_IDS = {
+    "started": "c2302636f270415e9b0cf0e444d3499f",
+    "reloaded": "1b528e69c60a470b919fd1b5c7df5a2d",
+    "reload_failed": "55fda415dba44c44bb8d6503d2484814",
+    "stopping": "8850ab363dc1471ead0e491321a78205",
+    "stopped": "beabf5856bde4fd79a6b0aef2ed38811",
+    "fifo_created": "af71856b610f45758b93d340a25080d6",
+    "fifo_removed": "1aa00d78550b40239d4e34192180ae6d",
+    "fifo_adopted": "0aa7b76dd40d44b381483c7575845279",
+    "startup_failed": "3daa8598861341dfb552511653c1aae7",
+    "entry_refused": "3460e4a05e8e4971bf10e8c6bb964ea6",
+    "journal_unavailable": "c3f8a162499d4c57bd6be78164839383",
+    "line_split": "743e359f2d0744fc9ed438cfb411cbc9",
+}
+
+#: Fields a forwarded line's entry has besides journald's trusted (_*) and address (__*) fields.
+FORWARDED_FIELDS = {"MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "PIPEJOURNAL_FIFO"}
+
+#: Figures measured by the scenarios, printed at the end of the run (run.py).
+FIGURES: dict[str, str] = {}
+
+
+def figure(key: str, value: str) -> None:
+    FIGURES[key] = value
+    print(f"    [figure] {key}: {value}", file=sys.stderr, flush=True)
+
+
+def user_fields(entry: dict) -> set[str]:
+    return {k for k in entry if not k.startswith("_")}
+
+
+class Scenario(unittest.TestCase):
+    """Base: one container per class, helpers that explain failures."""
+
+    container: harness.Container
+    journald_conf: dict | None = None
+
+    @classmethod
+    def setUpClass(cls):
+        destdir = os.environ.get("PIPEJOURNAL_DESTDIR")
+        if not destdir:
+            raise unittest.SkipTest("PIPEJOURNAL_DESTDIR not set (run through tests/system/run.py)")
+        try:
+            harness.require_root()
+        except harness.SkipHost as e:
+            raise unittest.SkipTest(str(e))
+        cls.container = harness.Container(destdir, journald_conf=cls.journald_conf,
+                                          verbose=bool(os.environ.get("PIPEJOURNAL_VERBOSE")),
+                                          keep=bool(os.environ.get("PIPEJOURNAL_KEEP")))
+        cls.container.__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        c = getattr(cls, "container", None)
+        if c is not None:
+            c.stop()
+
+    # -- helpers ---------------------------------------------------------------------------
+    @property
+    def c(self) -> harness.Container:
+        return self.container
+
+    def explain(self, *units: str) -> str:
+        """`systemctl status` and `journalctl -u` of the units, for failure messages."""
+        units = units or (SERVICE, SOCKET)
+        args = []
+        for u in units:
+            args += ["-u", u]
+        return ("\n--- systemctl status ---\n" + self.c.status(*units, lines=0)
+                + "\n--- journalctl " + " ".join(args) + " (last 40) ---\n"
+                + self.c.journal_text(*args, "-o", "short-monotonic", lines=40))
+
+    def expect(self, cond: bool, expected: str, seen, *units: str) -> None:
+        """Fail unless ``cond``, printing expected, seen and the units' status and journal."""
+        if not cond:
+            shown = seen if isinstance(seen, str) and "\n" in seen else repr(seen)
+            self.fail(f"\nexpected: {expected}\nseen:     {shown}{self.explain(*units)}")
+
+    def start(self, unit: str = SERVICE) -> float:
+        """systemctl start; returns the seconds it took. Fails with status/journal on error."""
+        t0 = time.monotonic()
+        r = self.c.systemctl("start", unit, check=False)
+        took = time.monotonic() - t0
+        self.expect(r.returncode == 0, f"systemctl start {unit} succeeds",
+                    f"exit {r.returncode}: {r.stderr.strip()}", unit)
+        return took
+
+    def stop(self, unit: str = SERVICE) -> None:
+        self.c.systemctl("stop", unit, check=False)
+
+    def wait(self, predicate, what: str, timeout: float = 20, units=()):
+        return self.c.wait_for(predicate, timeout=timeout, what=what,
+                               describe=lambda: self.explain(*(units or (SERVICE, SOCKET))))
+
+    def forwarded(self, *matches: str, cursor: str | None = None) -> list[dict]:
+        """Forwarded lines (PIPEJOURNAL_FIFO=FIFO and not the daemon's own entries)."""
+        return [e for e in self.c.journal(f"PIPEJOURNAL_FIFO={FIFO}", *matches,
+                                          after_cursor=cursor)
+                if "MESSAGE_ID" not in e and "CODE_FILE" not in e]
+
+    def wait_forwarded(self, count: int, *matches: str, cursor: str | None = None,
+                       timeout: float = 30) -> list[dict]:
+        """Poll until at least ``count`` forwarded entries are in the journal."""
+        seen = []
+
+        def enough():
+            nonlocal seen
+            seen = self.forwarded(*matches, cursor=cursor)
+            return seen if len(seen) >= count else None
+        try:
+            return self.c.wait_for(enough, timeout=timeout,
+                                   what=f"{count} forwarded entries in the journal")
+        except harness.TimeoutExpired:
+            self.fail(f"\nexpected: {count} forwarded entries within {timeout}s\n"
+                      f"seen:     {len(seen)}{self.explain()}")
+
+    def own_entries(self, name: str, cursor: str | None = None) -> list[dict]:
+        return self.c.journal(f"MESSAGE_ID={MESSAGE_IDS[name]}", after_cursor=cursor)
+
+    def wait_own(self, name: str, cursor: str | None = None, timeout: float = 20) -> dict:
+        """Poll for the daemon's entry ``name`` (after ``cursor``); returns the newest."""
+        return self.wait(lambda: (self.own_entries(name, cursor) or [None])[-1],
+                         f"the daemon's '{name}' entry (MESSAGE_ID={MESSAGE_IDS[name]})",
+                         timeout=timeout)
+
+    def main_pid(self) -> int:
+        return int(self.c.prop(SERVICE, "MainPID"))
+
+    def write_config(self, body: str) -> None:
+        self.c.write_file(CONFIG, body)
+
+
+# ==========================================================================================
+class T01Verify(Scenario):
+    def test_systemd_analyze_verify_is_clean(self):
+        """`systemd-analyze verify` of the installed units prints nothing and succeeds."""
+        units = [f"{UNITDIR}/{SERVICE}", f"{UNITDIR}/{SOCKET}"]
+        for u in units:
+            self.assertTrue(self.c.exists(u), f"installed unit {u} missing in the container")
+        r = self.c.run("systemd-analyze", "verify", *units, check=False)
+        out = (r.stdout + r.stderr).strip()
+        self.assertEqual((r.returncode, out), (0, ""),
+                         f"\nexpected: exit 0 and no output\nseen:     exit {r.returncode}:\n{out}")
+        cat = self.c.systemctl("cat", SERVICE, SOCKET).stdout
+        self.assertRegex(cat, r"(?m)^Type=notify$")
+        self.assertRegex(cat, r"(?m)^WatchdogSec=\S+")
+        self.assertRegex(cat, rf"(?m)^ListenFIFO={re.escape(FIFO)}$")
+
+
+# ==========================================================================================
+class T02Ready(Scenario):
+    def test_start_returns_after_ready_and_status_follows_lines(self):
+        """start returns after READY=1: active (running) at once with the daemon's STATUS=;
+        the status line changes once lines arrive."""
+        c = self.c
+        took = self.start()
+        figure("time to active (systemctl start)", f"{took * 1000:.0f} ms")
+        p = c.show(SERVICE, "ActiveState", "SubState", "StatusText", "MainPID", "Type",
+                   "ExecMainStartTimestampMonotonic", "ActiveEnterTimestampMonotonic")
+        self.expect((p["ActiveState"], p["SubState"]) == ("active", "running"),
+                    "active (running) as soon as systemctl start returns",
+                    (p["ActiveState"], p["SubState"]))
+        self.assertEqual(p["Type"], "notify")
+        self.expect(int(p["MainPID"]) > 0, "a MainPID", p["MainPID"])
+        self.expect(re.fullmatch(rf"Forwarding {re.escape(FIFO)}: 0 lines.*, 0 dropped",
+                                 p["StatusText"]) is not None,
+                    f"StatusText 'Forwarding {FIFO}: 0 lines (0 B), 0 dropped' (daemon's line)",
+                    p["StatusText"])
+        self.expect(c.file_type(FIFO) == "fifo", f"{FIFO} is a FIFO when start returns",
+                    c.file_type(FIFO))
+        ready_delay = (int(p["ActiveEnterTimestampMonotonic"])
+                       - int(p["ExecMainStartTimestampMonotonic"]))
+        figure("exec → READY (ActiveEnter - ExecMainStart)", f"{ready_delay / 1000:.1f} ms")
+        status = c.status(SERVICE)
+        self.assertIn(f'Status: "{p["StatusText"]}"', status)
+        before = p["StatusText"]
+
+        c.write_file(FIFO, "".join(f"status line {i}\n" for i in range(5)))
+        t0 = time.monotonic()
+        after = self.wait(lambda: (lambda s: s if s != before else None)(
+            c.prop(SERVICE, "StatusText")), "StatusText to change after 5 lines", timeout=15)
+        figure("StatusText refresh after lines", f"{time.monotonic() - t0:.2f} s (tick 5 s)")
+        self.expect(re.fullmatch(rf"Forwarding {re.escape(FIFO)}: 5 lines.*, 0 dropped", after)
+                    is not None, f"StatusText 'Forwarding {FIFO}: 5 lines (...), 0 dropped'", after)
+        self.stop()
+
+
+# ==========================================================================================
+class T03Lines(Scenario):
+    def test_thousand_lines_arrive_exactly(self):
+        """1,000 lines (priority prefixes, a 40 KB line, invalid UTF-8) → 1,000 entries with the
+        exact MESSAGE/PRIORITY, SYSLOG_IDENTIFIER=pipejournal, _SYSTEMD_UNIT=pipejournal.service."""
+        c = self.c
+        self.start()
+        expected: list[tuple[bytes, bytes, str]] = []  # (written, MESSAGE, PRIORITY)
+        for i in range(1000):
+            if i == 500:
+                msg, pri = f"line {i:04d} big ".encode() + b"x" * 40960, "6"
+                raw = msg
+            elif i == 501:
+                msg, pri = f"line {i:04d} invalid utf-8 ".encode() + b"\xff\xfe\xc3(", "6"
+                raw = msg
+            elif i == 502:
+                msg, pri = f"<8>line {i:04d} not a priority".encode(), "6"
+                raw = msg
+            elif i % 10 == 3:
+                msg, pri = f"line {i:04d} error".encode(), "3"
+                raw = b"<3>" + msg
+            elif i % 100 == 7:
+                msg, pri = f"line {i:04d} debug".encode(), "7"
+                raw = b"<7>" + msg
+            else:
+                msg, pri = f"line {i:04d} plain text, äöü".encode(), "6"
+                raw = msg
+            expected.append((raw, msg, pri))
+        payload = b"".join(raw + b"\n" for raw, _, _ in expected)
+        t0 = time.monotonic()
+        c.write_file(FIFO, payload)
+        entries = self.wait_forwarded(1000)
+        figure("1,000 lines (one 40 KB) write → all in journal", f"{time.monotonic() - t0:.2f} s")
+        figure("lines counted in journal", str(len(entries)))
+        self.expect(len(entries) == 1000, "exactly 1000 forwarded entries", len(entries))
+        seen = [(field(e, "MESSAGE"), e.get("PRIORITY")) for e in entries]
+        want = [(msg, pri) for _, msg, pri in expected]
+        bad = [(i, w, s) for i, (w, s) in enumerate(zip(want, seen)) if w != s]
+        if bad:
+            i, w, s = bad[0]
+            self.fail(f"\n{len(bad)} entries differ; first at line {i}:\nexpected: "
+                      f"{w[0][:120]!r} PRIORITY={w[1]}\nseen:     {s[0][:120]!r} PRIORITY={s[1]}")
+        e500 = entries[500]
+        self.assertEqual(len(field(e500, "MESSAGE")), len(expected[500][1]))
+        self.assertIsInstance(e500["MESSAGE"], str)
+        self.assertIsInstance(entries[501]["MESSAGE"], list,
+                              "invalid UTF-8 MESSAGE should be a byte array in JSON")
+        for e in entries:
+            if (e.get("SYSLOG_IDENTIFIER"), e.get("_SYSTEMD_UNIT"), e.get("PIPEJOURNAL_FIFO")) != (
+                    "pipejournal", SERVICE, FIFO):
+                self.fail(f"\nexpected: SYSLOG_IDENTIFIER=pipejournal _SYSTEMD_UNIT={SERVICE} "
+                          f"PIPEJOURNAL_FIFO={FIFO}\nseen:     {e.get('SYSLOG_IDENTIFIER')} "
+                          f"{e.get('_SYSTEMD_UNIT')} {e.get('PIPEJOURNAL_FIFO')}")
+            if user_fields(e) != FORWARDED_FIELDS:
+                self.fail(f"\nexpected fields: {sorted(FORWARDED_FIELDS)}\n"
+                          f"seen:            {sorted(user_fields(e))}")
+        self.stop()
+
+
+# ==========================================================================================
+class T04OwnEntries(Scenario):
+    def test_lifecycle_entries_are_structured_and_explained(self):
+        """The daemon's own entries carry MESSAGE_ID, PRIORITY, CODE_*; the catalog explains
+        them (journalctl -x after --update-catalog)."""
+        c = self.c
+        self.start()
+        pid = self.main_pid()
+        started = self.wait_own("started")
+        for f in ("MESSAGE", "MESSAGE_ID", "PRIORITY", "CODE_FILE", "CODE_LINE", "CODE_FUNC",
+                  "PIPEJOURNAL_FIFO"):
+            self.expect(started.get(f) not in (None, ""), f"started entry has {f}=",
+                        {k: v for k, v in started.items() if not k.startswith("__")})
+        self.assertEqual(started["PRIORITY"], "6")
+        self.assertEqual(started["PIPEJOURNAL_FIFO"], FIFO)
+        self.assertEqual(started.get("_SYSTEMD_UNIT"), SERVICE)
+        self.assertEqual(started.get("_PID"), str(pid))
+        self.assertRegex(started["CODE_LINE"], r"^\d+$")
+        self.stop()
+        self.wait_own("stopped")
+
+        own = [e for e in c.journal(f"_SYSTEMD_UNIT={SERVICE}") if "CODE_FILE" in e or
+               "MESSAGE_ID" in e]
+        names = {v: k for k, v in MESSAGE_IDS.items()}
+        kinds = []
+        for e in own:
+            if "TICK" in e:
+                continue
+            mid = e.get("MESSAGE_ID")
+            self.expect(mid in names, "a MESSAGE_ID from design.md on every lifecycle entry",
+                        {k: e.get(k) for k in ("MESSAGE", "MESSAGE_ID", "CODE_FUNC")})
+            for f in ("PRIORITY", "CODE_FILE", "CODE_LINE", "CODE_FUNC"):
+                self.expect(e.get(f), f"{names[mid]} entry has {f}=", e.get("MESSAGE"))
+            kinds.append(names[mid])
+        figure("own entries seen in start/stop", ", ".join(kinds))
+        for k in ("started", "stopping", "stopped"):
+            self.assertIn(k, kinds)
+
+        c.run("journalctl", "--update-catalog")
+        listed = c.run("journalctl", "--list-catalog").stdout
+        missing = [n for n, mid in MESSAGE_IDS.items() if mid not in listed]
+        self.expect(not missing, "every MESSAGE_ID has a catalog entry (installed catalog)",
+                    missing)
+        x = c.run("journalctl", "--no-pager", "-x", f"MESSAGE_ID={MESSAGE_IDS['started']}").stdout
+        explained = [line for line in x.splitlines() if line.startswith("░░")]
+        self.expect(len(explained) >= 2, "journalctl -x prints the catalog text (░░ lines)", x)
+        figure("journalctl -x explanation", explained[0][:100])
+
+
+# ==========================================================================================
+class T05Reload(Scenario):
+    def tearDown(self):
+        self.write_config("[PipeJournal]\n")
+
+    def test_reload_rereads_config_and_survives_a_broken_one(self):
+        c = self.c
+        self.write_config("[PipeJournal]\n")
+        self.start()
+        pid = self.main_pid()
+        c.write_file(FIFO, "before reload\n")
+        e = self.wait_forwarded(1)[-1]
+        self.assertEqual(e.get("SYSLOG_IDENTIFIER"), "pipejournal")
+
+        cur = c.cursor()
+        self.write_config("[PipeJournal]\nSyslogIdentifier=pjtest-reloaded\n")
+        t0 = time.monotonic()
+        c.systemctl("reload", SERVICE)
+        self.wait_own("reloaded", cur)
+        self.wait(lambda: c.prop(SERVICE, "ActiveState") == "active", "active after reload")
+        figure("reload → reloaded entry", f"{(time.monotonic() - t0) * 1000:.0f} ms")
+        self.expect(self.main_pid() == pid, "same MainPID after reload", (pid, self.main_pid()))
+        c.write_file(FIFO, "after reload\n")
+        e = self.wait_forwarded(1, "MESSAGE=after reload")[-1]
+        self.expect(e.get("SYSLOG_IDENTIFIER") == "pjtest-reloaded",
+                    "SYSLOG_IDENTIFIER=pjtest-reloaded on lines after the reload",
+                    e.get("SYSLOG_IDENTIFIER"))
+
+        cur = c.cursor()
+        self.write_config("[PipeJournal]\nSyslogIdentifier=pjtest-broken\nTickSec=banana\n")
+        c.systemctl("reload", SERVICE)
+        failed = self.wait_own("reload_failed", cur)
+        self.assertEqual(failed.get("PRIORITY"), "3")
+        msg = text(failed, "MESSAGE")
+        figure("broken reload says", msg)
+        self.expect("TickSec" in msg and CONFIG in msg,
+                    f"the reload_failed message names the file ({CONFIG}) and key (TickSec)", msg)
+        self.wait(lambda: c.prop(SERVICE, "ActiveState") == "active", "active after bad reload")
+        self.expect(self.main_pid() == pid, "same MainPID after a broken reload",
+                    (pid, self.main_pid()))
+        c.write_file(FIFO, "after broken reload\n")
+        e = self.wait_forwarded(1, "MESSAGE=after broken reload")[-1]
+        self.expect(e.get("SYSLOG_IDENTIFIER") == "pjtest-reloaded",
+                    "old config (pjtest-reloaded) still in force after a broken reload",
+                    e.get("SYSLOG_IDENTIFIER"))
+        status = c.status(SERVICE)
+        self.assertIn("active (running)", status)
+        self.stop()
+
+
+# ==========================================================================================
+class T06Watchdog(Scenario):
+    def test_stopped_daemon_is_killed_and_restarted_by_the_watchdog(self):
+        c = self.c
+        c.drop_in(SERVICE, "50-watchdog", "[Service]\nWatchdogSec=2s\n")
+        try:
+            self.start()
+            p = c.show(SERVICE, "WatchdogUSec", "NRestarts", "MainPID")
+            self.assertEqual(p["WatchdogUSec"], "2s")
+            pid, n0 = int(p["MainPID"]), int(p["NRestarts"])
+            # The daemon pings: WatchdogTimestamp advances (twice) while it runs normally.
+            first = c.prop(SERVICE, "WatchdogTimestampMonotonic")
+            second = self.wait(lambda: (lambda v: v if v != first else None)(
+                c.prop(SERVICE, "WatchdogTimestampMonotonic")), "a WATCHDOG=1 ping", timeout=5)
+            self.wait(lambda: c.prop(SERVICE, "WatchdogTimestampMonotonic") not in (first, second),
+                      "a second WATCHDOG=1 ping", timeout=5)
+            self.assertEqual(self.main_pid(), pid)
+
+            t0 = time.monotonic()
+            c.run("kill", "-STOP", str(pid))
+
+            def restarted():
+                q = c.show(SERVICE, "NRestarts", "MainPID", "ActiveState", "SubState")
+                ok = (int(q["NRestarts"]) > n0 and int(q["MainPID"]) not in (0, pid)
+                      and (q["ActiveState"], q["SubState"]) == ("active", "running"))
+                return q if ok else None
+            q = self.wait(restarted, "NRestarts to grow and a new MainPID active", timeout=20)
+            took = time.monotonic() - t0
+            figure("watchdog: SIGSTOP → new MainPID active", f"{took:.2f} s (WatchdogSec=2s)")
+            log = c.journal_text("-u", SERVICE, lines=None)
+            self.expect("Watchdog timeout" in log, "systemd logs 'Watchdog timeout'", log[-2000:])
+            self.assertEqual(int(q["NRestarts"]), n0 + 1)
+        finally:
+            self.stop()
+            c.remove_drop_in(SERVICE, "50-watchdog")
+
+
+# ==========================================================================================
+class T07StopDrains(Scenario):
+    def test_stop_right_after_10000_lines_loses_none(self):
+        c = self.c
+        self.start()
+        mode = c.run("stat", "-c", "%a %U:%G", FIFO).stdout.strip()
+        figure("FIFO created by the daemon", mode)
+        self.expect(mode.split()[0] == "620", "the daemon creates the FIFO with mode 0620", mode)
+        payload = "".join(f"drain {i:05d}\n" for i in range(10000))
+        t0 = time.monotonic()
+        c.write_file(FIFO, payload)  # returns when the last byte is in the pipe
+        r = c.systemctl("stop", SERVICE, check=False)
+        figure("write 10,000 lines + stop", f"{time.monotonic() - t0:.2f} s")
+        self.expect(r.returncode == 0, "systemctl stop succeeds", r.stderr)
+        p = c.show(SERVICE, "Result", "ExecMainStatus", "ExecMainCode", "ActiveState")
+        self.expect((p["Result"], p["ExecMainStatus"], p["ActiveState"]) ==
+                    ("success", "0", "inactive"),
+                    "Result=success ExecMainStatus=0 inactive", p)
+        self.expect(c.file_type(FIFO) is None, f"{FIFO} removed by the daemon on stop",
+                    c.file_type(FIFO))
+        entries = self.wait_forwarded(10000, timeout=30)
+        msgs = [text(e, "MESSAGE") for e in entries]
+        figure("lines in journal after stop", f"{len(msgs)} of 10000")
+        want = [f"drain {i:05d}" for i in range(10000)]
+        if msgs != want:
+            missing = sorted(set(want) - set(msgs))
+            extra = [m for m in msgs if m not in set(want)]
+            self.fail(f"\nexpected: 10000 lines in order\nseen:     {len(msgs)}; missing "
+                      f"{len(missing)} (first {missing[:3]}), unexpected {extra[:3]}"
+                      + self.explain())
+        self.wait_own("stopped")
+
+
+# ==========================================================================================
+WRITER = r"""
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY)
+n = 0
+stop = os.path.exists
+while not stop(sys.argv[2]):
+    # 20 numbered lines per write(), < PIPE_BUF so each write is atomic
+    os.write(fd, b"".join(b"seq %07d\n" % (n + i) for i in range(20)))
+    n += 20
+    time.sleep(0.01)    # pacing: at most 2,000 lines/s (stay far below journald's RateLimitBurst)
+print(n, flush=True)
+"""
+
+
+class T08SocketActivation(Scenario):
+    def test_socket_activation_and_restart_lose_nothing(self):
+        c = self.c
+        c.systemctl("enable", "--now", SOCKET)
+        try:
+            self._run_scenario()
+        finally:
+            c.systemctl("disable", "--now", SOCKET, check=False)
+            self.stop()
+
+    def _run_scenario(self):
+        c = self.c
+        p = c.show(SERVICE, "ActiveState")
+        self.expect(p["ActiveState"] == "inactive", "service inactive after enabling the socket",
+                    p)
+        self.expect(c.file_type(FIFO) == "fifo", f"{FIFO} exists before the service runs",
+                    c.file_type(FIFO))
+        figure("FIFO from the socket", c.run("stat", "-c", "%a %U:%G", FIFO).stdout.strip())
+
+        t0 = time.monotonic()
+        c.write_file(FIFO, "wake up\n")
+        self.wait(lambda: c.prop(SERVICE, "ActiveState") == "active",
+                  "the write to start pipejournal.service")
+        figure("socket activation: write → active", f"{(time.monotonic() - t0) * 1000:.0f} ms")
+        e = self.wait_forwarded(1, "MESSAGE=wake up")[-1]
+        self.assertEqual(e.get("_SYSTEMD_UNIT"), SERVICE)
+        self.wait_own("fifo_adopted")
+
+        stopfile = "/run/pj-writer-stop"
+        c.remove(stopfile)
+        writer = c.popen("python3", "-c", WRITER, FIFO, stopfile,
+                         stdout=harness.subprocess.PIPE, stderr=harness.subprocess.PIPE)
+        try:
+            self.wait_forwarded(1, "MESSAGE=seq 0000499", timeout=20)
+            pid = self.main_pid()
+            t0 = time.monotonic()
+            r = c.systemctl("restart", SERVICE, check=False)
+            took = time.monotonic() - t0
+            self.expect(r.returncode == 0, "systemctl restart succeeds", r.stderr)
+            newpid = self.main_pid()
+            self.expect(newpid not in (0, pid), "a new MainPID", (pid, newpid))
+            figure("restart under load (systemctl restart)", f"{took * 1000:.0f} ms")
+            self.expect(c.file_type(FIFO) == "fifo", f"{FIFO} still there after restart",
+                        c.file_type(FIFO))
+            # let the writer go on for a while through the new daemon
+            seen_after = self.forwarded()
+            target = len(seen_after) + 1000
+            self.wait_forwarded(target, timeout=30)
+        finally:
+            c.write_file(stopfile, "")
+            out, err = writer.communicate(timeout=30)
+        self.assertEqual(writer.returncode, 0, f"writer failed: {err.decode(errors='replace')}")
+        total = int(out.split()[0])
+        want = [f"seq {i:07d}" for i in range(total)]
+
+        entries = self.wait_forwarded(total + 1, timeout=30)
+        msgs = [text(e, "MESSAGE") for e in entries if text(e, "MESSAGE") != "wake up"]
+        figure("socket restart: numbered lines written / in journal", f"{total} / {len(msgs)}")
+        if msgs != want:
+            seen = set(msgs)
+            missing = [m for m in want if m not in seen]
+            dups = len(msgs) - len(seen)
+            self.fail(f"\nexpected: {total} numbered lines, each once, in order\nseen:     "
+                      f"{len(msgs)}; missing {len(missing)} (first {missing[:3]}), "
+                      f"{dups} duplicates, foreign {[m for m in seen if m not in set(want)][:3]}"
+                      + self.explain())
+        pids = {e.get("_PID") for e in entries}
+        self.assertGreaterEqual(len(pids), 2, "lines forwarded by both daemons")
+        self.stop()
+        self.expect(c.file_type(FIFO) == "fifo",
+                    f"{FIFO} (the socket's) not removed when the service stops",
+                    c.file_type(FIFO))
+
+
+# ==========================================================================================
+class T09NotAFifo(Scenario):
+    def test_regular_file_at_fifo_path_fails_start_and_is_left_alone(self):
+        c = self.c
+        content = b"precious data, not a FIFO\n"
+        c.write_file(FIFO, content, mode=0o640)
+        # Owner is not compared: RuntimeDirectory= with User= makes systemd chown a root-owned
+        # /run/pipejournal recursively before the daemon runs (systemd's doing, not the daemon's).
+        stat_fmt = "%F %a %s %i"
+        before = c.run("stat", "-c", stat_fmt, FIFO).stdout.strip()
+        owner_before = c.run("stat", "-c", "%U:%G", FIFO).stdout.strip()
+        r = c.systemctl("start", SERVICE, check=False)
+        self.expect(r.returncode != 0, "systemctl start fails", r.returncode)
+        p = c.show(SERVICE, "ActiveState", "Result", "ExecMainStatus", "StatusText",
+                   "StatusErrno", "NRestarts")
+        figure("start on a regular file", f"ActiveState={p['ActiveState']} Result={p['Result']} "
+               f"ExecMainStatus={p['ExecMainStatus']} StatusErrno={p['StatusErrno']}")
+        self.expect(p["ActiveState"] == "failed", "unit failed", p)
+        self.expect(p["ExecMainStatus"] == "6", "exit status 6 (NOTCONFIGURED)", p)
+        self.expect(p["NRestarts"] == "0", "no restart (RestartPreventExitStatus=6)", p)
+        status = c.status(SERVICE)
+        failed = self.wait_own("startup_failed")
+        reason = text(failed, "MESSAGE")
+        figure("startup_failed says", reason)
+        self.expect(FIFO in reason, "the reason names the path", reason)
+        self.expect(reason in status, "systemctl status shows the daemon's reason", status)
+        self.assertEqual(failed.get("PRIORITY"), "3")
+        after = c.run("stat", "-c", stat_fmt, FIFO, check=False).stdout.strip()
+        self.expect(after == before, "the file's type/mode/size/inode unchanged",
+                    (before, after))
+        owner_after = c.run("stat", "-c", "%U:%G", FIFO).stdout.strip()
+        figure("owner of the file in the way", f"{owner_before} → {owner_after}")
+        self.assertEqual(c.read_file(FIFO), content)
+        c.remove(FIFO)
+        c.systemctl("reset-failed", SERVICE, check=False)
+
+
+# ==========================================================================================
+class T10Security(Scenario):
+    MAX_EXPOSURE = 2.0
+
+    def test_exposure_is_at_most_2(self):
+        c = self.c
+        r = c.run("systemd-analyze", "security", "--no-pager", SERVICE, check=False)
+        m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", r.stdout)
+        self.assertIsNotNone(m, r.stdout + r.stderr)
+        score = float(m.group(1))
+        figure("systemd-analyze security exposure", f"{score}")
+        bad = [line for line in r.stdout.splitlines() if line.startswith("✗")]
+        self.expect(score <= self.MAX_EXPOSURE, f"exposure ≤ {self.MAX_EXPOSURE}",
+                    f"{score}; open items:\n" + "\n".join(bad))
+        p = c.show(SERVICE, "User", "DynamicUser", "RuntimeDirectoryPreserve")
+        figure("runs as", f"User={p['User']} DynamicUser={p['DynamicUser']} "
+               f"RuntimeDirectoryPreserve={p['RuntimeDirectoryPreserve']}")
+
+        # The hardened unit still works end to end, for an unprivileged writer in the group
+        # pipejournal too (FIFOMode=0620), and refuses one outside the group.
+        c.run("useradd", "--no-create-home", "--groups", "pipejournal", "pjwriter")
+        c.run("useradd", "--no-create-home", "pjstranger")
+        for how in ("daemon", "socket"):
+            with self.subTest(fifo_from=how):
+                if how == "socket":
+                    self.c.systemctl("start", SOCKET)
+                else:
+                    self.start()
+                as_writer = ["setpriv", "--reuid=pjwriter", "--regid=pjwriter", "--init-groups"]
+                as_stranger = ["setpriv", "--reuid=pjstranger", "--regid=pjstranger",
+                               "--init-groups"]
+                r = c.run(*as_writer, "sh", "-c", f'echo "hardened {how}" > {FIFO}', check=False)
+                self.expect(r.returncode == 0, f"a member of group pipejournal can write "
+                            f"({how} FIFO)", r.stderr + c.run("ls", "-la", FIFO).stdout)
+                e = self.wait_forwarded(1, f"MESSAGE=hardened {how}")[-1]
+                self.assertEqual(e.get("_SYSTEMD_UNIT"), SERVICE)
+                r = c.run(*as_stranger, "sh", "-c", f'echo "stranger" > {FIFO}', check=False)
+                self.expect(r.returncode != 0, "a user outside the group cannot write",
+                            r.returncode)
+                self.stop()
+                self.c.systemctl("stop", SOCKET, check=False)
+
+
+if __name__ == "__main__":
+    unittest.main()
