@@ -18,6 +18,7 @@ struct Record {
     Fields fields;
 };
 const Record* current_record = nullptr;
+int last_send_result = 0;  // of the record the journal sink sent last
 
 int syslog_priority(spdlog::level::level_enum level) {
     switch (level) {
@@ -59,7 +60,7 @@ protected:
         fields.reserve(text.size());
         for (std::string& t : text)
             fields.push_back({t.data(), t.size()});
-        journal::send(fields);  // nowhere to report a failure to log
+        last_send_result = journal::send(fields);  // write() tells the caller
     }
     void flush_() override {}
 };
@@ -106,7 +107,7 @@ void set_level(LogLevel level) {
         logger()->set_level(to_spdlog(level));
 }
 
-void write(LogLevel level, const MessageId* id, std::string_view text, Fields fields,
+bool write(LogLevel level, const MessageId* id, std::string_view text, Fields fields,
            const std::source_location& where) {
     auto& sink = logger();
     if (!sink) {  // before setup(): plain text, so nothing is ever lost
@@ -114,10 +115,12 @@ void write(LogLevel level, const MessageId* id, std::string_view text, Fields fi
     }
     Record record{id, fields};
     current_record = &record;
+    last_send_result = 0;
     sink->log(spdlog::source_loc{where.file_name(), static_cast<int>(where.line()),
                                  where.function_name()},
               to_spdlog(level), spdlog::string_view_t(text.data(), text.size()));
     current_record = nullptr;
+    return last_send_result >= 0;
 }
 
 }  // namespace pj::log

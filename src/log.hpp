@@ -57,18 +57,20 @@ Target detect_target();  // the journal when stderr is connected to it (JOURNAL_
 void setup(Target target, LogLevel level);
 void set_level(LogLevel level);
 
-void write(LogLevel level, const MessageId* id, std::string_view text, Fields fields,
+// False when the journal did not take the entry (journald gone: the caller may say it again
+// later); true when it was sent, written to stderr, or is below the log level.
+bool write(LogLevel level, const MessageId* id, std::string_view text, Fields fields,
            const std::source_location& where);
 
 // One function per level, with or without a MESSAGE_ID.
 #define PJ_LOG_LEVEL_FUNCTIONS(name, level)                                                   \
-    inline void name(std::string_view text, Fields fields = {},                               \
+    inline bool name(std::string_view text, Fields fields = {},                               \
                      const std::source_location& where = std::source_location::current()) {    \
-        write(level, nullptr, text, fields, where);                                           \
+        return write(level, nullptr, text, fields, where);                                    \
     }                                                                                         \
-    inline void name(const MessageId& id, std::string_view text, Fields fields = {},          \
+    inline bool name(const MessageId& id, std::string_view text, Fields fields = {},          \
                      const std::source_location& where = std::source_location::current()) {    \
-        write(level, &id, text, fields, where);                                               \
+        return write(level, &id, text, fields, where);                                        \
     }
 PJ_LOG_LEVEL_FUNCTIONS(debug, LogLevel::debug)
 PJ_LOG_LEVEL_FUNCTIONS(info, LogLevel::info)

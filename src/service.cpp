@@ -83,13 +83,13 @@ int Service::serve() {
                   [this] { on_tick(); });
     retry_.emplace(loop_, event::TimerSource::Mode::one_shot, retry_min_usec, 1000,
                    [this] { on_retry(); });
-    bool watchdog = loop_.enable_watchdog();
+    watchdog_.emplace(loop_);
 
     log::info(log::id::started,
               "Forwarding lines from " + fifo_->path() + " to " + std::string(sink_->name()),
               {{"PIPEJOURNAL_FIFO", fifo_->path()},
                {"PIPEJOURNAL_CONFIG", loader_.path()},
-               {"PIPEJOURNAL_WATCHDOG", watchdog ? "yes" : "no"}});
+               {"PIPEJOURNAL_WATCHDOG_USEC", watchdog_->timeout_usec()}});
     last_status_ = status_text();
     tell_manager(notify::ready(last_status_));
     ready_ = true;
@@ -205,13 +205,16 @@ void Service::report_trouble(bool force) {
 void Service::pause_for_journal() {
     if (!paused_) {
         paused_ = true;
+        paused_since_usec_ = monotonic_usec();
         retry_delay_usec_ = retry_min_usec;
         fifo_source_->set_enabled(false);  // writers now wait in the pipe, nothing is lost
-        int error = -forwarder_->last_error();
-        log::warning(log::id::journal_unavailable,
-                     std::string("The journal does not take entries for now (") +
-                         std::strerror(error) + "); holding the FIFO until it does",
-                     {{"PIPEJOURNAL_FIFO", fifo_->path()}, {"ERRNO", error}});
+        pause_errno_ = -forwarder_->last_error();
+        // With journald gone this entry is lost too; on_retry() says it then.
+        pause_logged_ =
+            log::warning(log::id::journal_unavailable,
+                         std::string("The journal does not take entries for now (") +
+                             std::strerror(pause_errno_) + "); holding the FIFO until it does",
+                         {{"PIPEJOURNAL_FIFO", fifo_->path()}, {"ERRNO", pause_errno_}});
     } else {
         retry_delay_usec_ = std::min(retry_delay_usec_ * 2, retry_max_usec);
     }
@@ -226,6 +229,15 @@ void Service::on_retry() {
         return;
     }
     paused_ = false;
+    if (!pause_logged_) {  // journald was not there to take it when we paused
+        char waited[32];
+        std::snprintf(waited, sizeof waited, "%.1f s",
+                      static_cast<double>(monotonic_usec() - paused_since_usec_) / 1e6);
+        log::warning(log::id::journal_unavailable,
+                     std::string("The journal did not take entries for ") + waited + " (" +
+                         std::strerror(pause_errno_) + "); the FIFO was held meanwhile",
+                     {{"PIPEJOURNAL_FIFO", fifo_->path()}, {"ERRNO", pause_errno_}});
+    }
     log::info("The journal takes entries again", {{"PIPEJOURNAL_FIFO", fifo_->path()}});
     if (stopping_) {
         continue_stop();

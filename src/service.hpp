@@ -10,6 +10,7 @@
 #include "forwarder.hpp"
 #include "sink.hpp"
 #include "systemd/event.hpp"
+#include "systemd/watchdog.hpp"
 
 namespace pj {
 
@@ -50,6 +51,9 @@ private:
     bool ready_ = false;
     bool stopping_ = false;
     bool paused_ = false;  // the journal refused for now; the FIFO is not read meanwhile
+    uint64_t paused_since_usec_ = 0;
+    int pause_errno_ = 0;
+    bool pause_logged_ = false;  // the journal took our journal_unavailable entry when we paused
     uint64_t retry_delay_usec_ = 0;
     std::size_t drain_left_ = 0;  // bytes still to forward when stopping
     bool drain_finished_ = false;
@@ -66,6 +70,7 @@ private:
     std::optional<event::SignalSource> sigterm_, sigint_, sighup_;
     std::optional<event::IoSource> fifo_source_;
     std::optional<event::TimerSource> tick_, retry_;
+    std::optional<Watchdog> watchdog_;
 };
 
 }  // namespace pj

@@ -29,12 +29,6 @@ Loop::Loop() { check(sd_event_default(&event_), "Failed to allocate event loop")
 
 Loop::~Loop() { sd_event_unref(event_); }
 
-bool Loop::enable_watchdog() {
-    int r = sd_event_set_watchdog(event_, true);
-    check(r, "Failed to enable watchdog");
-    return r > 0;
-}
-
 uint64_t Loop::now_monotonic() const {
     uint64_t usec = 0;
     check(sd_event_now(event_, CLOCK_MONOTONIC, &usec), "Failed to read the loop's clock");

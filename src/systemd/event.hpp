@@ -24,11 +24,6 @@ public:
 
     sd_event* get() const noexcept { return event_; }
 
-    // Pings the service manager's watchdog from the loop itself, between 1/2 and 3/4 of
-    // WATCHDOG_USEC, when WATCHDOG_USEC/WATCHDOG_PID ask this process to. A stuck loop stops
-    // the pings. Returns whether the watchdog is on.
-    bool enable_watchdog();
-
     uint64_t now_monotonic() const;  // µs, the loop's cached timestamp of this iteration
 
     // Runs until exit() is called; returns its code. Rethrows an exception a callback threw.

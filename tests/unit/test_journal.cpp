@@ -1,9 +1,15 @@
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "systemd/journal.hpp"
@@ -44,4 +50,135 @@ TEST_CASE("stderr is the journal only when JOURNAL_STREAM names fd 2's device an
     setenv("JOURNAL_STREAM", "garbage", 1);
     CHECK_FALSE(pj::journal::stderr_is_journal());
     unsetenv("JOURNAL_STREAM");
+}
+
+namespace {
+
+iovec field(std::string_view text) { return {const_cast<char*>(text.data()), text.size()}; }
+
+std::string flatten(const pj::journal::Encoding& e) {
+    std::string out;
+    for (std::size_t i = 0; i < e.count; ++i)
+        out.append(static_cast<const char*>(e.iov[i].iov_base), e.iov[i].iov_len);
+    return out;
+}
+
+// A datagram socket bound in a temp dir: a journald stand-in that receives the real wire format.
+struct Receiver {
+    std::string dir, path;
+    int fd = -1;
+    Receiver() {
+        char name[] = "/tmp/pj-journal-XXXXXX";
+        REQUIRE(mkdtemp(name));
+        dir = name;
+        path = dir + "/socket";
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::strcpy(address.sun_path, path.c_str());
+        REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    }
+    ~Receiver() {
+        if (fd >= 0)
+            close(fd);
+        unlink(path.c_str());
+        rmdir(dir.c_str());
+    }
+    // One datagram's payload, or the contents of the memfd it carried.
+    std::string receive(bool* came_in_memfd = nullptr) const {
+        std::string data(16 * 1024 * 1024, '\0');
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+        iovec io{data.data(), data.size()};
+        msghdr message{};
+        message.msg_iov = &io;
+        message.msg_iovlen = 1;
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        ssize_t n = recvmsg(fd, &message, MSG_CMSG_CLOEXEC);
+        REQUIRE(n >= 0);
+        cmsghdr* header = CMSG_FIRSTHDR(&message);
+        if (came_in_memfd)
+            *came_in_memfd = header && header->cmsg_type == SCM_RIGHTS;
+        if (header && header->cmsg_type == SCM_RIGHTS) {
+            int memfd;
+            std::memcpy(&memfd, CMSG_DATA(header), sizeof memfd);
+            CHECK((fcntl(memfd, F_GET_SEALS) & F_SEAL_WRITE) != 0);
+            std::string content;
+            char chunk[65536];
+            for (ssize_t r; (r = pread(memfd, chunk, sizeof chunk, static_cast<off_t>(content.size()))) > 0;)
+                content.append(chunk, static_cast<std::size_t>(r));
+            close(memfd);
+            return content;
+        }
+        data.resize(static_cast<std::size_t>(n));
+        return data;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("native encoding: NAME=value lines, binary form for a value with a newline") {
+    pj::journal::Encoding e;
+    std::array<iovec, 2> simple = {field("MESSAGE=hello"), field("PRIORITY=6")};
+    REQUIRE(pj::journal::encode(simple, e) == 0);
+    CHECK(flatten(e) == "MESSAGE=hello\nPRIORITY=6\n");
+
+    std::array<iovec, 1> multi = {field("MESSAGE=a\nb")};
+    REQUIRE(pj::journal::encode(multi, e) == 0);
+    CHECK(flatten(e) == std::string("MESSAGE\n\x03\0\0\0\0\0\0\0a\nb\n", 8 + 8 + 4));
+
+    std::array<iovec, 1> no_equals = {field("MESSAGE")};
+    CHECK(pj::journal::encode(no_equals, e) == -EINVAL);
+    std::array<iovec, 1> bad_name = {field("_PID=1")};
+    CHECK(pj::journal::encode(bad_name, e) == -EINVAL);
+}
+
+TEST_CASE("journal socket: an entry arrives as one datagram in the native format") {
+    Receiver journald;
+    pj::journal::Socket socket(journald.path);
+    std::array<iovec, 3> entry = {field("MESSAGE=disk full"), field("PRIORITY=3"),
+                                  field("PIPEJOURNAL_FIFO=/run/x")};
+    REQUIRE(socket.send(entry) == 0);
+    CHECK(journald.receive() == "MESSAGE=disk full\nPRIORITY=3\nPIPEJOURNAL_FIFO=/run/x\n");
+}
+
+TEST_CASE("journal socket: a missing or unbound socket is an error, not a silent success") {
+    Receiver journald;
+    pj::journal::Socket missing(journald.dir + "/nothing-here");
+    std::array<iovec, 1> entry = {field("MESSAGE=x")};
+    CHECK(missing.send(entry) == -ENOENT);
+
+    std::string path = journald.path;
+    close(journald.fd);  // the socket file stays, nobody listens: journald stopped
+    journald.fd = -1;
+    pj::journal::Socket refused(path);
+    CHECK(refused.send(entry) == -ECONNREFUSED);
+}
+
+TEST_CASE("journal socket: a journald that stops reading gives EAGAIN after the timeout") {
+    Receiver journald;  // never reads until the end
+    pj::journal::Socket socket(journald.path, 20'000);
+    std::string message = "MESSAGE=" + std::string(1000, 'x');
+    std::array<iovec, 1> entry = {field(message)};
+    int sent = 0, r = 0;
+    while ((r = socket.send(entry)) == 0 && sent < 100'000)
+        ++sent;
+    CHECK(r == -EAGAIN);  // the queue filled up and the send gave up instead of blocking
+    CHECK(sent > 0);
+    CHECK(journald.receive() == message + "\n");  // what was queued is intact
+}
+
+TEST_CASE("journal socket: an entry too large for a datagram goes in a sealed memfd") {
+    Receiver journald;
+    pj::journal::Socket socket(journald.path);
+    // Larger than any socket buffer the kernel grants (wmem_max is at most a few MiB).
+    std::string message = "MESSAGE=" + std::string(12 * 1024 * 1024, 'y');
+    std::array<iovec, 2> entry = {field(message), field("PRIORITY=6")};
+    REQUIRE(socket.send(entry) == 0);
+    bool came_in_memfd = false;
+    std::string received = journald.receive(&came_in_memfd);
+    CHECK(came_in_memfd);
+    std::string expected = message + "\nPRIORITY=6\n";
+    CHECK(received.size() == expected.size());
+    CHECK_MESSAGE(received == expected, "the entry read back from the memfd differs");
 }
