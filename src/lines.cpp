@@ -30,20 +30,22 @@ std::optional<Line> LineBuffer::front() {
     if (const void* nl = std::memchr(begin + scanned_, '\n', size - scanned_)) {
         std::size_t length = static_cast<const char*>(nl) - begin;
         front_size_ = length + 1;
+        if (length > 0 && begin[length - 1] == '\r')
+            --length;  // CRLF: the '\r' is part of the line end, not of the line
         if (length > line_max_) {
             // The '\n' came in one read with the line: cut it as if it had come in pieces.
             front_ = Line{{begin, line_max_}, Line::Break::line_max, in_long_line_};
             front_size_ = line_max_;
             return front_;
         }
-        if (length > 0 && begin[length - 1] == '\r')
-            --length;
         front_ = Line{{begin, length}, Line::Break::newline, in_long_line_};
         return front_;
     }
     scanned_ = size;
-    // Cut only once more than line_max bytes wait, so a line of exactly line_max is never cut.
-    if (size > line_max_) {
+    // Cut only once more than line_max bytes wait, so a line of exactly line_max is never cut;
+    // a '\r' just past line_max may be the start of a CRLF, so wait for the byte after it too.
+    bool maybe_crlf = size == line_max_ + 1 && begin[line_max_] == '\r';
+    if (size > line_max_ && !maybe_crlf) {
         front_ = Line{{begin, line_max_}, Line::Break::line_max, in_long_line_};
         front_size_ = line_max_;
         return front_;

@@ -108,6 +108,20 @@ TEST_CASE("a line of exactly LineMax bytes is not cut") {
     CHECK(show(lines) == show(std::vector<Taken>{{"12345678", nl, false}}));
 }
 
+TEST_CASE("a CRLF line of exactly LineMax bytes is not cut, however the bytes arrive") {
+    LineBuffer together(8, 16);
+    CHECK(show(split(together, {"12345678\r\nend\n"})) ==
+          show({{"12345678", nl, false}, {"end", nl, false}}));
+    LineBuffer apart(8, 1);
+    std::vector<std::string> bytes;
+    for (char c : std::string("12345678\r\nend\n"))
+        bytes.emplace_back(1, c);
+    CHECK(show(split(apart, bytes)) == show({{"12345678", nl, false}, {"end", nl, false}}));
+    LineBuffer lone_cr(8, 1);  // a '\r' past LineMax that is not followed by '\n' is text
+    CHECK(show(split(lone_cr, {"12345678", "\r", "x\n"})) ==
+          show({{"12345678", Line::Break::line_max, false}, {"\rx", nl, true}}));
+}
+
 TEST_CASE("a line longer than LineMax comes out in pieces, nothing dropped") {
     LineBuffer buffer(8, 4);
     auto lines = split(buffer, {"abcdefghijklmnopqrs\nnext\n"});
