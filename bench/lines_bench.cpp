@@ -24,8 +24,9 @@ namespace {
 std::string make_input(std::size_t lines) {
     std::string out;
     out.reserve(lines * 102);
-    const std::string filler = "the quick brown fox jumps over the lazy dog 0123456789 "
-                               "the quick brown fox jumps over the lazy dog 0123456789 ";
+    const std::string filler =
+        "the quick brown fox jumps over the lazy dog 0123456789 "
+        "the quick brown fox jumps over the lazy dog 0123456789 ";
     char head[32];
     for (std::size_t i = 0; i < lines; ++i) {
         if (i % 10 == 0)
@@ -52,7 +53,8 @@ Totals run_linebuffer(const std::string& input) {
     std::size_t offset = 0;
     while (offset < input.size()) {
         auto space = buffer.free_space();
-        std::size_t n = std::min({space.size(), input.size() - offset, pj::LineBuffer::default_read_size});
+        std::size_t n =
+            std::min({space.size(), input.size() - offset, pj::LineBuffer::default_read_size});
         std::memcpy(space.data(), input.data() + offset, n);
         offset += n;
         buffer.commit(n);
@@ -79,8 +81,8 @@ Totals run_memchr(const std::string& input) {
 }
 
 template <class F>
-std::vector<double> time_ns_per_line(F run, const std::string& input, std::size_t lines, int repeats,
-                                     Totals& totals) {
+std::vector<double> time_ns_per_line(F run, const std::string& input, std::size_t lines,
+                                     int repeats, Totals& totals) {
     std::vector<double> out;
     for (int r = 0; r < repeats; ++r) {
         auto t0 = std::chrono::steady_clock::now();
@@ -113,12 +115,13 @@ int main(int argc, char** argv) {
                      static_cast<unsigned long long>(mc.lines), lines);
         return 1;
     }
-    std::printf("{\"lines\": %zu, \"bytes\": %zu, \"repeats\": %d, "
-                "\"linebuffer_ns_per_line\": {\"best\": %.2f, \"median\": %.2f, \"worst\": %.2f}, "
-                "\"memchr_ns_per_line\": {\"best\": %.2f, \"median\": %.2f, \"worst\": %.2f}, "
-                "\"checksum\": %llu}\n",
-                lines, input.size(), repeats, lb_ns.front(), lb_ns[lb_ns.size() / 2], lb_ns.back(),
-                mc_ns.front(), mc_ns[mc_ns.size() / 2], mc_ns.back(),
-                static_cast<unsigned long long>(lb.checksum));
+    std::printf(
+        "{\"lines\": %zu, \"bytes\": %zu, \"repeats\": %d, "
+        "\"linebuffer_ns_per_line\": {\"best\": %.2f, \"median\": %.2f, \"worst\": %.2f}, "
+        "\"memchr_ns_per_line\": {\"best\": %.2f, \"median\": %.2f, \"worst\": %.2f}, "
+        "\"checksum\": %llu}\n",
+        lines, input.size(), repeats, lb_ns.front(), lb_ns[lb_ns.size() / 2], lb_ns.back(),
+        mc_ns.front(), mc_ns[mc_ns.size() / 2], mc_ns.back(),
+        static_cast<unsigned long long>(lb.checksum));
     return 0;
 }

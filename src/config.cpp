@@ -19,10 +19,12 @@ namespace {
 constexpr std::string_view section_name = "PipeJournal";
 
 constexpr std::array<std::string_view, 7> log_level_names = {
-    "trace", "debug", "info", "warning", "error", "critical", "off"};
+    "trace", "debug", "info", "warning", "error", "critical", "off",
+};
 
 constexpr std::array<std::string_view, 8> priority_names = {
-    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+};
 
 template <typename T>
 std::optional<T> parse_number(std::string_view text, int base = 10) {
@@ -273,10 +275,11 @@ ParsedConfig ConfigLoader::load() const {
 
 std::string usage_text(std::string_view program) {
     std::string p(program);
-    return p + " [OPTIONS]\n\n"
-               "Forward every line written into a FIFO to the systemd journal.\n\n"
-               "  --fifo=PATH        FIFO to create or use (default /run/pipejournal/in)\n"
-               "  --config=FILE      configuration file (default " +
+    return p +
+           " [OPTIONS]\n\n"
+           "Forward every line written into a FIFO to the systemd journal.\n\n"
+           "  --fifo=PATH        FIFO to create or use (default /run/pipejournal/in)\n"
+           "  --config=FILE      configuration file (default " +
            std::string(default_config_path) +
            ")\n"
            "  --tick=SECONDS     how often STATUS= is refreshed (default 5)\n"
@@ -327,17 +330,11 @@ CommandLine parse_command_line(int argc, char* const argv[]) {
                 throw UsageError("--log-level: '" + std::string(value) +
                                  "' is not one of trace|debug|info|warning|error|critical|off");
             break;
-        case 'h':
-            result.help = true;
-            break;
-        case opt_version:
-            result.version = true;
-            break;
-        case ':':
-            throw UsageError(std::string(argv[optind - 1]) + ": needs a value (see --help)");
+        case 'h': result.help = true; break;
+        case opt_version: result.version = true; break;
+        case ':': throw UsageError(std::string(argv[optind - 1]) + ": needs a value (see --help)");
         default:
-            throw UsageError("unknown option '" + std::string(argv[optind - 1]) +
-                             "' (see --help)");
+            throw UsageError("unknown option '" + std::string(argv[optind - 1]) + "' (see --help)");
         }
     }
     if (optind < argc)

@@ -63,7 +63,7 @@ private:
 
 // Value parsers, shared by flags and keys. Each returns nullopt for a bad value.
 std::optional<mode_t> parse_mode(std::string_view text);
-std::optional<int> parse_priority(std::string_view text);  // 0..7 or emerg..debug
+std::optional<int> parse_priority(std::string_view text);      // 0..7 or emerg..debug
 std::optional<uint64_t> parse_seconds(std::string_view text);  // > 0, "5", "0.5", "2s", "100ms"
 std::optional<std::size_t> parse_size(std::string_view text);  // 1K..16M, "49152", "48K"
 std::optional<LogLevel> parse_log_level(std::string_view text);

@@ -114,9 +114,8 @@ Fifo Fifo::open_or_create(const std::string& path, mode_t mode) {
 std::optional<Fifo> Fifo::from_systemd(const std::string& configured_path) {
     int n = sd_listen_fds(true);
     if (n < 0)
-        throw StartupError(std::string("Failed to read LISTEN_FDS from systemd: ") +
-                               std::strerror(-n),
-                           -n);
+        throw StartupError(
+            std::string("Failed to read LISTEN_FDS from systemd: ") + std::strerror(-n), -n);
     if (n == 0)
         return std::nullopt;
     if (n > 1)
@@ -126,13 +125,14 @@ std::optional<Fifo> Fifo::from_systemd(const std::string& configured_path) {
     int fd = SD_LISTEN_FDS_START;
     int r = sd_is_fifo(fd, nullptr);
     if (r < 0)
-        throw StartupError(std::string("Failed to check the file descriptor systemd passed: ") +
-                               std::strerror(-r),
-                           -r);
+        throw StartupError(
+            std::string("Failed to check the file descriptor systemd passed: ") + std::strerror(-r),
+            -r);
     if (r == 0)
-        throw StartupError("systemd passed a file descriptor that is not a FIFO; "
-                           "pipejournal.socket must use ListenFIFO=",
-                           EINVAL, exit_not_configured);
+        throw StartupError(
+            "systemd passed a file descriptor that is not a FIFO; "
+            "pipejournal.socket must use ListenFIFO=",
+            EINVAL, exit_not_configured);
     // The path is only a label for entries; name the FIFO by where it really is.
     std::string path = configured_path;
     if (sd_is_fifo(fd, configured_path.c_str()) <= 0) {

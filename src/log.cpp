@@ -23,16 +23,11 @@ int last_send_result = 0;  // of the record the journal sink sent last
 int syslog_priority(spdlog::level::level_enum level) {
     switch (level) {
     case spdlog::level::trace:
-    case spdlog::level::debug:
-        return 7;
-    case spdlog::level::info:
-        return 6;
-    case spdlog::level::warn:
-        return 4;
-    case spdlog::level::err:
-        return 3;
-    default:
-        return 2;
+    case spdlog::level::debug: return 7;
+    case spdlog::level::info: return 6;
+    case spdlog::level::warn: return 4;
+    case spdlog::level::err: return 3;
+    default: return 2;
     }
 }
 

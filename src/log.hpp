@@ -63,14 +63,14 @@ bool write(LogLevel level, const MessageId* id, std::string_view text, Fields fi
            const std::source_location& where);
 
 // One function per level, with or without a MESSAGE_ID.
-#define PJ_LOG_LEVEL_FUNCTIONS(name, level)                                                   \
-    inline bool name(std::string_view text, Fields fields = {},                               \
-                     const std::source_location& where = std::source_location::current()) {    \
-        return write(level, nullptr, text, fields, where);                                    \
-    }                                                                                         \
-    inline bool name(const MessageId& id, std::string_view text, Fields fields = {},          \
-                     const std::source_location& where = std::source_location::current()) {    \
-        return write(level, &id, text, fields, where);                                        \
+#define PJ_LOG_LEVEL_FUNCTIONS(name, level)                                                 \
+    inline bool name(std::string_view text, Fields fields = {},                             \
+                     const std::source_location& where = std::source_location::current()) { \
+        return write(level, nullptr, text, fields, where);                                  \
+    }                                                                                       \
+    inline bool name(const MessageId& id, std::string_view text, Fields fields = {},        \
+                     const std::source_location& where = std::source_location::current()) { \
+        return write(level, &id, text, fields, where);                                      \
     }
 PJ_LOG_LEVEL_FUNCTIONS(debug, LogLevel::debug)
 PJ_LOG_LEVEL_FUNCTIONS(info, LogLevel::info)

@@ -39,7 +39,8 @@ std::string human_bytes(uint64_t bytes) {
 uint64_t monotonic_usec() {
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
-    return static_cast<uint64_t>(now.tv_sec) * 1'000'000 + static_cast<uint64_t>(now.tv_nsec) / 1000;
+    return static_cast<uint64_t>(now.tv_sec) * 1'000'000 +
+           static_cast<uint64_t>(now.tv_nsec) / 1000;
 }
 
 void tell_manager(const std::string& message) {
@@ -252,9 +253,9 @@ void Service::on_tick() {
     refresh_status();
     report_trouble(false);
     const Counters& counts = forwarder_->counters();
-    log::debug("Tick " + std::to_string(ticks_),
-               {{"TICK", ticks_}, {"PIPEJOURNAL_LINES", counts.lines},
-                {"PIPEJOURNAL_DROPPED", counts.dropped}});
+    log::debug("Tick " + std::to_string(ticks_), {{"TICK", ticks_},
+                                                  {"PIPEJOURNAL_LINES", counts.lines},
+                                                  {"PIPEJOURNAL_DROPPED", counts.dropped}});
 }
 
 void Service::on_reload() {
@@ -279,9 +280,9 @@ void Service::on_reload() {
 
 void Service::apply(const Config& config) {
     if (config.fifo_path != config_.fifo_path || config.fifo_mode != config_.fifo_mode)
-        log::warning("FIFO= and FIFOMode= take effect on restart; still forwarding " +
-                         fifo_->path(),
-                     {{"PIPEJOURNAL_FIFO", fifo_->path()}});
+        log::warning(
+            "FIFO= and FIFOMode= take effect on restart; still forwarding " + fifo_->path(),
+            {{"PIPEJOURNAL_FIFO", fifo_->path()}});
     Config applied = config;
     applied.fifo_path = config_.fifo_path;
     applied.fifo_mode = config_.fifo_mode;
@@ -365,8 +366,8 @@ std::string Service::status_text() const {
     std::string numbers = std::to_string(counts.lines) + " lines (" + human_bytes(counts.bytes) +
                           "), " + std::to_string(counts.dropped) + " dropped";
     if (paused_)
-        return std::string("Waiting for the journal (") +
-               std::strerror(-forwarder_->last_error()) + "): " + path + ": " + numbers;
+        return std::string("Waiting for the journal (") + std::strerror(-forwarder_->last_error()) +
+               "): " + path + ": " + numbers;
     if (!to_journal_)
         return "Forwarding " + path + " to stdout (no journal): " + numbers;
     return "Forwarding " + path + ": " + numbers;

@@ -34,8 +34,7 @@ bool is_transient(int negative_errno) noexcept {
     case ECONNREFUSED:  // journald restarting: its socket exists, nobody listens yet
     case ENOENT:        // journald restarting: its socket is not there yet
         return true;
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -71,7 +70,9 @@ TextSink::TextSink(int fd, const Origin& origin) : fd_(fd) {
     set_origin(origin);
 }
 
-void TextSink::set_origin(const Origin& origin) { identifier_ = origin.identifier; }
+void TextSink::set_origin(const Origin& origin) {
+    identifier_ = origin.identifier;
+}
 
 int TextSink::send(const Entry& entry) {
     pending_ += '<';

@@ -25,9 +25,13 @@ int guarded(Loop& loop, F&& call) noexcept {
 
 }  // namespace
 
-Loop::Loop() { check(sd_event_default(&event_), "Failed to allocate event loop"); }
+Loop::Loop() {
+    check(sd_event_default(&event_), "Failed to allocate event loop");
+}
 
-Loop::~Loop() { sd_event_unref(event_); }
+Loop::~Loop() {
+    sd_event_unref(event_);
+}
 
 uint64_t Loop::now_monotonic() const {
     uint64_t usec = 0;
@@ -43,7 +47,9 @@ int Loop::run() {
     return r;
 }
 
-void Loop::exit(int code) { check(sd_event_exit(event_, code), "Failed to stop event loop"); }
+void Loop::exit(int code) {
+    check(sd_event_exit(event_, code), "Failed to stop event loop");
+}
 
 void Loop::fail(std::exception_ptr error) noexcept {
     if (!failure_)
@@ -51,7 +57,9 @@ void Loop::fail(std::exception_ptr error) noexcept {
     sd_event_exit(event_, -ECANCELED);
 }
 
-Source::~Source() { sd_event_source_disable_unref(source_); }
+Source::~Source() {
+    sd_event_source_disable_unref(source_);
+}
 
 void Source::set_enabled(bool on) {
     check(sd_event_source_set_enabled(source_, on ? SD_EVENT_ON : SD_EVENT_OFF),
@@ -98,7 +106,8 @@ void TimerSource::set_interval(uint64_t usec) {
 
 void TimerSource::arm() {
     check(sd_event_source_set_time_relative(source_, interval_usec_), "Failed to set timer");
-    check(sd_event_source_set_enabled(source_, mode_ == Mode::periodic ? SD_EVENT_ON : SD_EVENT_ONESHOT),
+    check(sd_event_source_set_enabled(source_,
+                                      mode_ == Mode::periodic ? SD_EVENT_ON : SD_EVENT_ONESHOT),
           "Failed to enable timer");
 }
 

@@ -1,5 +1,6 @@
 #include "systemd/journal.hpp"
 
+#include <endian.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -11,7 +12,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <endian.h>
 
 namespace pj::journal {
 namespace {
@@ -98,7 +98,8 @@ int Socket::send(std::span<const iovec> fields) noexcept {
     message.msg_iovlen = entry.count;
     if (sendmsg(fd, &message, MSG_NOSIGNAL) >= 0)
         return 0;
-    // Too large for one datagram: hand journald a sealed memfd holding the entry, as libsystemd does.
+    // Too large for one datagram: hand journald a sealed memfd holding the entry, as libsystemd
+    // does.
     if (errno == EMSGSIZE || errno == ENOBUFS)
         return send_in_memfd(entry);
     return -errno;

@@ -18,21 +18,29 @@ std::string status_line(std::string_view text) {
 
 }  // namespace
 
-std::string ready(std::string_view text) { return "READY=1\n" + status_line(text); }
+std::string ready(std::string_view text) {
+    return "READY=1\n" + status_line(text);
+}
 
-std::string status(std::string_view text) { return status_line(text); }
+std::string status(std::string_view text) {
+    return status_line(text);
+}
 
 std::string reloading(uint64_t monotonic_usec, std::string_view text) {
     return "RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_usec) + "\n" +
            status_line(text);
 }
 
-std::string stopping(std::string_view text) { return "STOPPING=1\n" + status_line(text); }
+std::string stopping(std::string_view text) {
+    return "STOPPING=1\n" + status_line(text);
+}
 
 std::string failed(int error, std::string_view text) {
     return "ERRNO=" + std::to_string(error) + "\n" + status_line(text);
 }
 
-int send(const std::string& message) noexcept { return sd_notify(0, message.c_str()); }
+int send(const std::string& message) noexcept {
+    return sd_notify(0, message.c_str());
+}
 
 }  // namespace pj::notify

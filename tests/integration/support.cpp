@@ -184,22 +184,14 @@ std::string file_type(const std::filesystem::path& path) {
     if (::lstat(path.c_str(), &st) < 0)
         return errno == ENOENT ? "nothing" : std::strerror(errno);
     switch (st.st_mode & S_IFMT) {
-        case S_IFIFO:
-            return "FIFO";
-        case S_IFREG:
-            return "regular file";
-        case S_IFLNK:
-            return "symlink";
-        case S_IFDIR:
-            return "directory";
-        case S_IFSOCK:
-            return "socket";
-        case S_IFCHR:
-            return "character device";
-        case S_IFBLK:
-            return "block device";
-        default:
-            return "unknown";
+    case S_IFIFO: return "FIFO";
+    case S_IFREG: return "regular file";
+    case S_IFLNK: return "symlink";
+    case S_IFDIR: return "directory";
+    case S_IFSOCK: return "socket";
+    case S_IFCHR: return "character device";
+    case S_IFBLK: return "block device";
+    default: return "unknown";
     }
 }
 

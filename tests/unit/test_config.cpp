@@ -1,5 +1,4 @@
 #include <doctest/doctest.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -64,8 +63,8 @@ TEST_CASE("no flags: nothing overridden") {
 }
 
 TEST_CASE("every flag is parsed") {
-    CommandLine cl = parse({"--fifo=/run/x/in", "--config=/etc/x.conf", "--tick=0.5",
-                            "--log-level=debug"});
+    CommandLine cl =
+        parse({"--fifo=/run/x/in", "--config=/etc/x.conf", "--tick=0.5", "--log-level=debug"});
     CHECK(cl.fifo_path == "/run/x/in");
     CHECK(cl.config_path == "/etc/x.conf");
     CHECK(cl.tick_usec == 500'000u);
@@ -168,10 +167,12 @@ TEST_CASE("config file: bad values name file, line, key and reason") {
     CHECK(config_error("[PipeJournal]\nSyslogIdentifier=a b\n").find("test.conf:2:") == 0);
     CHECK(config_error("[PipeJournal]\nLogLevel=loud\n").find("test.conf:2:") == 0);
     CHECK(config_error("[PipeJournal\n") == "test.conf:1: expected [Section] or Key=Value");
-    CHECK(config_error("[PipeJournal]\njust words\n") == "test.conf:2: expected [Section] or Key=Value");
+    CHECK(config_error("[PipeJournal]\njust words\n") ==
+          "test.conf:2: expected [Section] or Key=Value");
 }
 
-TEST_CASE("loader: flags override the file; missing default file is fine, missing named file is not") {
+TEST_CASE(
+    "loader: flags override the file; missing default file is fine, missing named file is not") {
     TempFile file("[PipeJournal]\nTickSec=7\nSyslogIdentifier=fromfile\nFIFO=/run/file/in\n");
     CommandLine cl;
     cl.config_path = file.path.string();

@@ -1,5 +1,4 @@
 #include <doctest/doctest.h>
-
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -54,7 +53,9 @@ TEST_CASE("stderr is the journal only when JOURNAL_STREAM names fd 2's device an
 
 namespace {
 
-iovec field(std::string_view text) { return {const_cast<char*>(text.data()), text.size()}; }
+iovec field(std::string_view text) {
+    return {const_cast<char*>(text.data()), text.size()};
+}
 
 std::string flatten(const pj::journal::Encoding& e) {
     std::string out;
@@ -105,7 +106,8 @@ struct Receiver {
             CHECK((fcntl(memfd, F_GET_SEALS) & F_SEAL_WRITE) != 0);
             std::string content;
             char chunk[65536];
-            for (ssize_t r; (r = pread(memfd, chunk, sizeof chunk, static_cast<off_t>(content.size()))) > 0;)
+            for (ssize_t r;
+                 (r = pread(memfd, chunk, sizeof chunk, static_cast<off_t>(content.size()))) > 0;)
                 content.append(chunk, static_cast<std::size_t>(r));
             close(memfd);
             return content;

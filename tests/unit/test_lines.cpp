@@ -66,7 +66,8 @@ constexpr auto nl = Line::Break::newline;
 TEST_CASE("lines split at newlines, partial lines are kept across reads") {
     LineBuffer buffer(1024, 16);
     auto lines = split(buffer, {"one\ntw", "o\nthr", "ee", "\n"});
-    CHECK(show(lines) == show(std::vector<Taken>{{"one", nl, false}, {"two", nl, false}, {"three", nl, false}}));
+    CHECK(show(lines) ==
+          show(std::vector<Taken>{{"one", nl, false}, {"two", nl, false}, {"three", nl, false}}));
     CHECK_FALSE(buffer.has_partial_line());
 }
 
@@ -84,14 +85,16 @@ TEST_CASE("many lines in one read all come out, in order") {
 TEST_CASE("empty lines are lines") {
     LineBuffer buffer(1024);
     auto lines = split(buffer, {"\n\nx\n"});
-    CHECK(show(lines) == show(std::vector<Taken>{{"", nl, false}, {"", nl, false}, {"x", nl, false}}));
+    CHECK(show(lines) ==
+          show(std::vector<Taken>{{"", nl, false}, {"", nl, false}, {"x", nl, false}}));
 }
 
 TEST_CASE("CRLF: one carriage return before the newline is removed, others stay") {
     LineBuffer buffer(1024);
     auto lines = split(buffer, {"dos\r\n", "a\rb\n", "two\r\r\n", "\r\n"});
-    CHECK(show(lines) == show(std::vector<Taken>{{"dos", nl, false}, {"a\rb", nl, false},
-                                      {"two\r", nl, false}, {"", nl, false}}));
+    CHECK(show(lines) ==
+          show(std::vector<Taken>{
+              {"dos", nl, false}, {"a\rb", nl, false}, {"two\r", nl, false}, {"", nl, false}}));
 }
 
 TEST_CASE("NUL bytes and invalid UTF-8 pass through unchanged") {
@@ -126,9 +129,9 @@ TEST_CASE("a line longer than LineMax comes out in pieces, nothing dropped") {
     LineBuffer buffer(8, 4);
     auto lines = split(buffer, {"abcdefghijklmnopqrs\nnext\n"});
     CHECK(show(lines) == show(std::vector<Taken>{{"abcdefgh", Line::Break::line_max, false},
-                                      {"ijklmnop", Line::Break::line_max, true},
-                                      {"qrs", nl, true},
-                                      {"next", nl, false}}));
+                                                 {"ijklmnop", Line::Break::line_max, true},
+                                                 {"qrs", nl, true},
+                                                 {"next", nl, false}}));
 }
 
 TEST_CASE("an over-long line arriving a byte at a time is cut the same way") {
@@ -138,15 +141,16 @@ TEST_CASE("an over-long line arriving a byte at a time is cut the same way") {
         bytes.emplace_back(1, c);
     auto lines = split(buffer, bytes);
     CHECK(show(lines) == show(std::vector<Taken>{{"abcd", Line::Break::line_max, false},
-                                      {"efgh", Line::Break::line_max, true},
-                                      {"ij", nl, true},
-                                      {"k", nl, false}}));
+                                                 {"efgh", Line::Break::line_max, true},
+                                                 {"ij", nl, true},
+                                                 {"k", nl, false}}));
 }
 
 TEST_CASE("finish() hands out the unterminated rest as an eof line") {
     LineBuffer buffer(1024);
     auto lines = split(buffer, {"a\nlast words"}, true);
-    CHECK(show(lines) == show(std::vector<Taken>{{"a", nl, false}, {"last words", Line::Break::eof, false}}));
+    CHECK(show(lines) ==
+          show(std::vector<Taken>{{"a", nl, false}, {"last words", Line::Break::eof, false}}));
     CHECK_FALSE(buffer.has_partial_line());
 }
 
@@ -171,6 +175,6 @@ TEST_CASE("a smaller LineMax on reload applies to what is already buffered") {
         buffer.pop();
     }
     CHECK(show(lines) == show(std::vector<Taken>{{"0123", Line::Break::line_max, false},
-                                      {"4567", Line::Break::line_max, true}}));
+                                                 {"4567", Line::Break::line_max, true}}));
     CHECK(buffer.has_partial_line());  // "89" waits for its newline
 }
