@@ -2,6 +2,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <string>
 #include <system_error>
 
 #include "config.hpp"
@@ -63,5 +65,7 @@ int main(int argc, char* argv[]) {
         return fail(&service, e.what(), e.error(), e.status());
     } catch (const std::system_error& e) {
         return fail(&service, e.what(), e.code().value(), pj::exit_failure);
+    } catch (const std::exception& e) {  // e.g. out of memory: still a clear message, no core
+        return fail(&service, std::string("Failed: ") + e.what(), EIO, pj::exit_failure);
     }
 }
