@@ -24,8 +24,6 @@ public:
 
     sd_event* get() const noexcept { return event_; }
 
-    uint64_t now_monotonic() const;  // µs, the loop's cached timestamp of this iteration
-
     // Runs until exit() is called; returns its code. Rethrows an exception a callback threw.
     int run();
     void exit(int code);
