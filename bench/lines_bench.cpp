@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "entry.hpp"
+#include "format/mapper.hpp"
 #include "lines.hpp"
 
 namespace {
@@ -48,7 +48,7 @@ struct Totals {
 
 Totals run_linebuffer(const std::string& input) {
     pj::LineBuffer buffer(48 * 1024);
-    pj::LineMapper mapper(6);
+    pj::LineMapper mapper({.format = pj::LineFormat::plain});
     Totals totals;
     std::size_t offset = 0;
     while (offset < input.size()) {

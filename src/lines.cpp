@@ -20,6 +20,8 @@ std::span<char> LineBuffer::free_space() {
 void LineBuffer::commit(std::size_t bytes) {
     end_ += bytes;
     front_.reset();
+    if (bytes > 0)
+        release_.reset();  // the line is not idle after all
 }
 
 std::optional<Line> LineBuffer::front() {
@@ -50,8 +52,14 @@ std::optional<Line> LineBuffer::front() {
         front_size_ = line_max_;
         return front_;
     }
-    if (finished_ && size > 0) {
-        front_ = Line{{begin, size}, Line::Break::eof, in_long_line_};
+    if ((finished_ || release_) && size > 0) {
+        // A held line of LineMax bytes and a '\r' still goes out in pieces of at most LineMax.
+        if (size > line_max_) {
+            front_ = Line{{begin, line_max_}, Line::Break::line_max, in_long_line_};
+            front_size_ = line_max_;
+            return front_;
+        }
+        front_ = Line{{begin, size}, finished_ ? Line::Break::eof : *release_, in_long_line_};
         front_size_ = size;
         return front_;
     }
@@ -62,6 +70,8 @@ void LineBuffer::pop() {
     if (!front_ && !front())
         return;
     in_long_line_ = front_->end == Line::Break::line_max;
+    if (front_->end == Line::Break::eof || front_->end == Line::Break::timeout)
+        release_.reset();
     begin_ += front_size_;
     scanned_ = 0;
     front_.reset();
@@ -71,6 +81,13 @@ void LineBuffer::pop() {
 
 void LineBuffer::finish() {
     finished_ = true;
+    front_.reset();
+}
+
+void LineBuffer::release_partial(Line::Break why) {
+    if (begin_ == end_)
+        return;
+    release_ = why;
     front_.reset();
 }
 

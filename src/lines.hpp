@@ -11,7 +11,12 @@ namespace pj {
 
 struct Line {
     // Why the line ended where it did; journald calls this _LINE_BREAK=.
-    enum class Break { newline, line_max, eof };
+    enum class Break {
+        newline,   // a '\n'
+        line_max,  // cut at LineMax; the rest follows as the next piece
+        eof,       // input ended without a '\n'
+        timeout,   // no '\n' and no new byte for PartialLineTimeoutSec=
+    };
 
     std::string_view text;  // without the '\n', and without a '\r' just before it
     Break end = Break::newline;
@@ -39,6 +44,10 @@ public:
     // '\n' as a Break::eof line.
     void finish();
 
+    // Hands out what is left after the last '\n' once, as a line ended by `why` (a writer that left
+    // a line unfinished must not have it glued to the next writer's). Later bytes start a new line.
+    void release_partial(Line::Break why);
+
     bool has_partial_line() const { return begin_ != end_; }
     std::size_t line_max() const { return line_max_; }
     void set_line_max(std::size_t line_max);
@@ -58,6 +67,7 @@ private:
     std::size_t front_size_ = 0;  // bytes front_ consumes, its '\n' included
     bool in_long_line_ = false;   // the last piece popped was cut at line_max
     bool finished_ = false;
+    std::optional<Line::Break> release_;  // set by release_partial(), cleared by the pop()
 };
 
 }  // namespace pj

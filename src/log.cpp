@@ -3,7 +3,6 @@
 #include <spdlog/logger.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
-#include <sys/uio.h>
 
 #include <memory>
 #include <vector>
@@ -20,6 +19,8 @@ struct Record {
 const Record* current_record = nullptr;
 int last_send_result = 0;  // of the record the journal sink sent last
 
+constexpr std::string_view priority_values[] = {"0", "1", "2", "3", "4", "5", "6", "7"};
+
 int syslog_priority(spdlog::level::level_enum level) {
     switch (level) {
     case spdlog::level::trace:
@@ -35,26 +36,23 @@ int syslog_priority(spdlog::level::level_enum level) {
 class StructuredJournalSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
 protected:
     void sink_it_(const spdlog::details::log_msg& msg) override {
-        std::vector<std::string> text;
-        text.reserve(8 + (current_record ? current_record->fields.size() : 0));
-        text.push_back("MESSAGE=" + std::string(msg.payload.data(), msg.payload.size()));
-        text.push_back("PRIORITY=" + std::to_string(syslog_priority(msg.level)));
-        text.push_back("SYSLOG_IDENTIFIER=pipejournal");
+        std::string line = std::to_string(msg.source.line);
+        std::vector<journal::Field> fields;
+        fields.reserve(8 + (current_record ? current_record->fields.size() : 0));
+        fields.push_back({"MESSAGE", {msg.payload.data(), msg.payload.size()}});
+        fields.push_back({"PRIORITY", priority_values[syslog_priority(msg.level)]});
+        fields.push_back({"SYSLOG_IDENTIFIER", "pipejournal"});
         if (!msg.source.empty()) {
-            text.push_back(std::string("CODE_FILE=") + msg.source.filename);
-            text.push_back("CODE_LINE=" + std::to_string(msg.source.line));
-            text.push_back(std::string("CODE_FUNC=") + msg.source.funcname);
+            fields.push_back({"CODE_FILE", msg.source.filename});
+            fields.push_back({"CODE_LINE", line});
+            fields.push_back({"CODE_FUNC", msg.source.funcname});
         }
         if (current_record) {
             if (current_record->id)
-                text.push_back("MESSAGE_ID=" + std::string(current_record->id->id));
+                fields.push_back({"MESSAGE_ID", current_record->id->id});
             for (const Field& field : current_record->fields)
-                text.push_back(std::string(field.name.view()) + "=" + field.value);
+                fields.push_back({field.name.view(), field.value});
         }
-        std::vector<iovec> fields;
-        fields.reserve(text.size());
-        for (std::string& t : text)
-            fields.push_back({t.data(), t.size()});
         last_send_result = journal::send(fields);  // write() tells the caller
     }
     void flush_() override {}

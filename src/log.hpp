@@ -41,13 +41,34 @@ inline constexpr MessageId journal_unavailable{"c3f8a162499d4c57bd6be78164839383
 inline constexpr MessageId line_split{"743e359f2d0744fc9ed438cfb411cbc9"};
 }  // namespace id
 
-struct Field {
-    Field(journal::FieldName field_name, std::string_view text) : name(field_name), value(text) {}
-    template <std::integral T>
-    Field(journal::FieldName field_name, T number)
-        : name(field_name), value(std::to_string(number)) {}
+// Fields every entry of ours gets from the log call itself; a caller setting one would send it
+// twice (journald keeps both, and readers then pick either).
+constexpr bool is_reserved_field_name(std::string_view name) noexcept {
+    return name == "MESSAGE" || name == "MESSAGE_ID" || name == "PRIORITY" ||
+           name == "SYSLOG_IDENTIFIER" || name == "CODE_FILE" || name == "CODE_LINE" ||
+           name == "CODE_FUNC";
+}
 
-    journal::FieldName name;
+// A field name checked when the program is compiled: valid for the journal, and not one of the
+// reserved names above. FieldName{"PRIORITY"} does not build.
+class FieldName {
+public:
+    consteval FieldName(const char* name) : name_(journal::FieldName(name).view()) {
+        if (is_reserved_field_name(name_))
+            throw "reserved field name: the log call sets it";  // a compile error
+    }
+    constexpr std::string_view view() const noexcept { return name_; }
+
+private:
+    std::string_view name_;
+};
+
+struct Field {
+    Field(FieldName field_name, std::string_view text) : name(field_name), value(text) {}
+    template <std::integral T>
+    Field(FieldName field_name, T number) : name(field_name), value(std::to_string(number)) {}
+
+    FieldName name;
     std::string value;
 };
 using Fields = std::initializer_list<Field>;

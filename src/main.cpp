@@ -7,17 +7,17 @@
 #include <system_error>
 
 #include "config.hpp"
+#include "daemon.hpp"
 #include "errors.hpp"
 #include "log.hpp"
-#include "service.hpp"
 #include "systemd/notify.hpp"
 #include "version.hpp"
 
 namespace {
 
 // Tells the log, the terminal and systemd (ERRNO=, STATUS=) why we stop, and picks the status.
-int fail(const pj::Service* service, const std::string& reason, int error, int status) {
-    if (service && service->ready())
+int fail(const pj::Daemon* daemon, const std::string& reason, int error, int status) {
+    if (daemon && daemon->ready())
         pj::log::error(reason, {{"ERRNO", error}});
     else
         pj::log::error(pj::log::id::startup_failed, reason, {{"ERRNO", error}});
@@ -58,14 +58,14 @@ int main(int argc, char* argv[]) {
     for (const std::string& warning : parsed.warnings)
         pj::log::warning(loader.path() + ": " + warning);
 
-    pj::Service service(std::move(loader), std::move(parsed.config));
+    pj::Daemon daemon(std::move(loader), std::move(parsed.config));
     try {
-        return service.run();
+        return daemon.run();
     } catch (const pj::StartupError& e) {
-        return fail(&service, e.what(), e.error(), e.status());
+        return fail(&daemon, e.what(), e.error(), e.status());
     } catch (const std::system_error& e) {
-        return fail(&service, e.what(), e.code().value(), pj::exit_failure);
+        return fail(&daemon, e.what(), e.code().value(), pj::exit_failure);
     } catch (const std::exception& e) {  // e.g. out of memory: still a clear message, no core
-        return fail(&service, std::string("Failed: ") + e.what(), EIO, pj::exit_failure);
+        return fail(&daemon, std::string("Failed: ") + e.what(), EIO, pj::exit_failure);
     }
 }

@@ -12,41 +12,58 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace pj::journal {
-namespace {
-
-char newline[] = "\n";
-
-iovec piece(const void* data, std::size_t size) {
-    return {const_cast<void*>(data), size};
+int encode(std::span<const Field> fields, std::string& out) noexcept {
+    out.clear();
+    try {
+        for (const Field& field : fields) {
+            if (!is_valid_field_name(field.name))
+                return -EINVAL;
+            out.append(field.name);
+            if (field.value.find('\n') == std::string_view::npos) {
+                out += '=';
+                out.append(field.value);
+            } else {
+                uint64_t size = htole64(field.value.size());
+                out += '\n';
+                out.append(reinterpret_cast<const char*>(&size), sizeof size);
+                out.append(field.value);
+            }
+            out += '\n';
+        }
+    } catch (const std::bad_alloc&) {
+        return -ENOMEM;
+    }
+    return 0;
 }
 
-}  // namespace
-
-int encode(std::span<const iovec> fields, Encoding& out) noexcept {
-    if (fields.size() > Encoding::max_fields)
-        return -E2BIG;
-    out.count = 0;
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-        const char* base = static_cast<const char*>(fields[i].iov_base);
-        std::size_t size = fields[i].iov_len;
-        const char* equals = static_cast<const char*>(std::memchr(base, '=', size));
-        if (!equals || !is_valid_field_name({base, static_cast<std::size_t>(equals - base)}))
-            return -EINVAL;
-        const char* value = equals + 1;
-        std::size_t value_size = size - static_cast<std::size_t>(value - base);
-        if (!std::memchr(value, '\n', value_size)) {
-            out.iov[out.count++] = piece(base, size);
-            out.iov[out.count++] = piece(newline, 1);
+int decode(std::string_view wire, std::vector<std::pair<std::string, std::string>>& out) {
+    while (!wire.empty()) {
+        std::size_t end = wire.find_first_of("=\n");
+        if (end == std::string_view::npos || !is_valid_field_name(wire.substr(0, end)))
+            return -EBADMSG;
+        std::string name(wire.substr(0, end));
+        if (wire[end] == '=') {
+            std::size_t newline = wire.find('\n', end);
+            if (newline == std::string_view::npos)
+                return -EBADMSG;
+            out.emplace_back(std::move(name), wire.substr(end + 1, newline - end - 1));
+            wire.remove_prefix(newline + 1);
             continue;
         }
-        out.sizes[i] = htole64(value_size);
-        out.iov[out.count++] = piece(base, static_cast<std::size_t>(equals - base));
-        out.iov[out.count++] = piece(newline, 1);
-        out.iov[out.count++] = piece(&out.sizes[i], sizeof(uint64_t));
-        out.iov[out.count++] = piece(value, value_size);
-        out.iov[out.count++] = piece(newline, 1);
+        wire.remove_prefix(end + 1);
+        uint64_t size = 0;
+        if (wire.size() < sizeof size)
+            return -EBADMSG;
+        std::memcpy(&size, wire.data(), sizeof size);
+        size = le64toh(size);
+        wire.remove_prefix(sizeof size);
+        if (size >= wire.size() || wire[size] != '\n')
+            return -EBADMSG;
+        out.emplace_back(std::move(name), wire.substr(0, size));
+        wire.remove_prefix(size + 1);
     }
     return 0;
 }
@@ -59,95 +76,77 @@ Socket::Socket(std::string path, uint64_t send_timeout_usec)
     address_size_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + length + 1);
 }
 
-Socket::~Socket() {
-    if (fd_ >= 0)
-        close(fd_);
-}
-
 int Socket::open_socket() noexcept {
-    if (fd_ >= 0)
-        return fd_;
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
+    if (fd_)
+        return fd_.get();
+    UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!fd)
         return -errno;
     timeval timeout{static_cast<time_t>(send_timeout_usec_ / 1'000'000),
                     static_cast<suseconds_t>(send_timeout_usec_ % 1'000'000)};
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) < 0) {
-        int error = errno;
-        close(fd);
-        return -error;
-    }
+    if (setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) < 0)
+        return -errno;
     // Room for large entries in one datagram; the kernel caps it at wmem_max. Best effort.
     int buffer = 8 * 1024 * 1024;
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
-    fd_ = fd;
-    return fd_;
+    (void)setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
+    fd_ = std::move(fd);
+    return fd_.get();
 }
 
-int Socket::send(std::span<const iovec> fields) noexcept {
-    Encoding entry;
-    if (int r = encode(fields, entry); r < 0)
+int Socket::send(std::span<const Field> fields) noexcept {
+    if (int r = encode(fields, wire_); r < 0)
         return r;
     int fd = open_socket();
     if (fd < 0)
         return fd;
+    iovec data{wire_.data(), wire_.size()};
     msghdr message{};
     message.msg_name = &address_;
     message.msg_namelen = address_size_;
-    message.msg_iov = entry.iov.data();
-    message.msg_iovlen = entry.count;
+    message.msg_iov = &data;
+    message.msg_iovlen = 1;
     if (sendmsg(fd, &message, MSG_NOSIGNAL) >= 0)
         return 0;
     // Too large for one datagram: hand journald a sealed memfd holding the entry, as libsystemd
     // does.
     if (errno == EMSGSIZE || errno == ENOBUFS)
-        return send_in_memfd(entry);
+        return send_in_memfd(wire_);
     return -errno;
 }
 
-int Socket::send_in_memfd(const Encoding& entry) noexcept {
-    int memfd = memfd_create("journal-entry", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-    if (memfd < 0)
+int Socket::send_in_memfd(std::string_view entry) noexcept {
+    UniqueFd memfd(memfd_create("journal-entry", MFD_ALLOW_SEALING | MFD_CLOEXEC));
+    if (!memfd)
         return -errno;
-    int result = 0;
-    for (std::size_t i = 0; i < entry.count && result == 0; ++i) {
-        const char* data = static_cast<const char*>(entry.iov[i].iov_base);
-        std::size_t left = entry.iov[i].iov_len;
-        while (left > 0) {
-            ssize_t n = write(memfd, data, left);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0) {
-                result = -errno;
-                break;
-            }
-            data += n;
-            left -= static_cast<std::size_t>(n);
-        }
+    while (!entry.empty()) {
+        ssize_t n = write(memfd.get(), entry.data(), entry.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        entry.remove_prefix(static_cast<std::size_t>(n));
     }
-    if (result == 0 &&
-        fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-        result = -errno;
-    if (result == 0) {
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-        msghdr message{};
-        message.msg_name = &address_;
-        message.msg_namelen = address_size_;
-        message.msg_control = control;
-        message.msg_controllen = sizeof control;
-        cmsghdr* header = CMSG_FIRSTHDR(&message);
-        header->cmsg_level = SOL_SOCKET;
-        header->cmsg_type = SCM_RIGHTS;
-        header->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(header), &memfd, sizeof(int));
-        if (sendmsg(fd_, &message, MSG_NOSIGNAL) < 0)
-            result = -errno;
-    }
-    close(memfd);
-    return result;
+    if (fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) <
+        0)
+        return -errno;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr message{};
+    message.msg_name = &address_;
+    message.msg_namelen = address_size_;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    int passed = memfd.get();
+    std::memcpy(CMSG_DATA(header), &passed, sizeof(int));
+    if (sendmsg(fd_.get(), &message, MSG_NOSIGNAL) < 0)
+        return -errno;
+    return 0;
 }
 
-int send(std::span<const iovec> fields) noexcept {
+int send(std::span<const Field> fields) noexcept {
     static Socket journal;
     return journal.send(fields);
 }

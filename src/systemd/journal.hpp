@@ -10,6 +10,10 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include "fd.hpp"
 
 namespace pj::journal {
 
@@ -38,18 +42,23 @@ private:
     std::string_view name_;
 };
 
-// One entry in the native protocol's wire format, pointing into the caller's fields (no copy):
-// "NAME=value\n" per field, or "NAME\n" <64-bit little-endian size> value "\n" when the value
-// holds a newline.
-struct Encoding {
-    static constexpr std::size_t max_fields = 64;
-    std::array<iovec, max_fields * 5> iov;
-    std::array<uint64_t, max_fields> sizes;  // little-endian value sizes of binary fields
-    std::size_t count = 0;                   // iovecs in use
+// One field of an entry. The name must be valid (is_valid_field_name); the value may hold any
+// bytes, newlines and NULs included.
+struct Field {
+    std::string_view name;
+    std::string_view value;
 };
-// Each field is one "NAME=value" iovec. Returns 0, or -EINVAL for a field without '=' or with an
-// invalid name, -E2BIG for more than max_fields fields.
-int encode(std::span<const iovec> fields, Encoding& out) noexcept;
+
+// Writes one entry in the native protocol's wire format into out (replacing what it held):
+// "NAME=value\n" per field, or "NAME\n" <64-bit little-endian size> value "\n" when the value
+// holds a newline. Returns 0, or -EINVAL when a name is invalid (journald would drop the field
+// silently), -ENOMEM when out cannot grow. out keeps its capacity: no allocation per entry once
+// it has seen the largest one.
+int encode(std::span<const Field> fields, std::string& out) noexcept;
+
+// The inverse, as journald reads it (for tests and fuzzing): appends each field to out. Returns 0,
+// or -EBADMSG for anything encode() cannot have produced.
+int decode(std::string_view wire, std::vector<std::pair<std::string, std::string>>& out);
 
 inline constexpr const char* default_socket_path = "/run/systemd/journal/socket";
 
@@ -61,17 +70,17 @@ inline constexpr const char* default_socket_path = "/run/systemd/journal/socket"
 class Socket {
 public:
     explicit Socket(std::string path = default_socket_path, uint64_t send_timeout_usec = 100'000);
-    ~Socket();
     Socket(const Socket&) = delete;
     Socket& operator=(const Socket&) = delete;
 
-    int send(std::span<const iovec> fields) noexcept;  // 0 or a negative errno
+    int send(std::span<const Field> fields) noexcept;  // 0 or a negative errno
 
 private:
     int open_socket() noexcept;
-    int send_in_memfd(const Encoding& entry) noexcept;
+    int send_in_memfd(std::string_view entry) noexcept;
 
-    int fd_ = -1;
+    UniqueFd fd_;
+    std::string wire_;  // the entry being sent, reused
     sockaddr_un address_{};
     socklen_t address_size_ = 0;
     uint64_t send_timeout_usec_;
@@ -79,7 +88,7 @@ private:
 
 // Sends one entry to the system journal through one process-wide Socket. Adds no fields of its
 // own (no CODE_*: callers add theirs or, for forwarded lines, none). 0 or a negative errno.
-int send(std::span<const iovec> fields) noexcept;
+int send(std::span<const Field> fields) noexcept;
 
 // True if journald's native socket exists, i.e. entries have somewhere to go.
 bool socket_present() noexcept;

@@ -61,7 +61,8 @@ TEST_SUITE("forwarding" * doctest::skip(journal_socket_present())) {
                       "plain\n"
                       "<7>debugging\n"
                       "<8>not a priority\n"
-                      "<03>not one either\n"
+                      "<03>journald reads this prefix too\n"
+                      "<13>a facility is not a prefix\n"
                       "<3 unterminated\n"
                       "crlf\r\n"
                       "\n"
@@ -73,7 +74,8 @@ TEST_SUITE("forwarding" * doctest::skip(journal_socket_present())) {
             "<6>pipejournal: plain",
             "<7>pipejournal: debugging",
             "<6>pipejournal: <8>not a priority",
-            "<6>pipejournal: <03>not one either",
+            "<3>pipejournal: journald reads this prefix too",
+            "<6>pipejournal: <13>a facility is not a prefix",
             "<6>pipejournal: <3 unterminated",
             "<6>pipejournal: crlf",
             "<6>pipejournal: ",

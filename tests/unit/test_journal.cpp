@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "systemd/journal.hpp"
 
@@ -53,16 +55,7 @@ TEST_CASE("stderr is the journal only when JOURNAL_STREAM names fd 2's device an
 
 namespace {
 
-iovec field(std::string_view text) {
-    return {const_cast<char*>(text.data()), text.size()};
-}
-
-std::string flatten(const pj::journal::Encoding& e) {
-    std::string out;
-    for (std::size_t i = 0; i < e.count; ++i)
-        out.append(static_cast<const char*>(e.iov[i].iov_base), e.iov[i].iov_len);
-    return out;
-}
+using pj::journal::Field;
 
 // A datagram socket bound in a temp dir: a journald stand-in that receives the real wire format.
 struct Receiver {
@@ -120,26 +113,44 @@ struct Receiver {
 }  // namespace
 
 TEST_CASE("native encoding: NAME=value lines, binary form for a value with a newline") {
-    pj::journal::Encoding e;
-    std::array<iovec, 2> simple = {field("MESSAGE=hello"), field("PRIORITY=6")};
-    REQUIRE(pj::journal::encode(simple, e) == 0);
-    CHECK(flatten(e) == "MESSAGE=hello\nPRIORITY=6\n");
+    std::string wire;
+    std::array<Field, 2> simple = {{{"MESSAGE", "hello"}, {"PRIORITY", "6"}}};
+    REQUIRE(pj::journal::encode(simple, wire) == 0);
+    CHECK(wire == "MESSAGE=hello\nPRIORITY=6\n");
 
-    std::array<iovec, 1> multi = {field("MESSAGE=a\nb")};
-    REQUIRE(pj::journal::encode(multi, e) == 0);
-    CHECK(flatten(e) == std::string("MESSAGE\n\x03\0\0\0\0\0\0\0a\nb\n", 8 + 8 + 4));
+    std::array<Field, 1> multi = {{{"MESSAGE", "a\nb"}}};
+    REQUIRE(pj::journal::encode(multi, wire) == 0);
+    CHECK(wire == std::string("MESSAGE\n\x03\0\0\0\0\0\0\0a\nb\n", 8 + 8 + 4));
 
-    std::array<iovec, 1> no_equals = {field("MESSAGE")};
-    CHECK(pj::journal::encode(no_equals, e) == -EINVAL);
-    std::array<iovec, 1> bad_name = {field("_PID=1")};
-    CHECK(pj::journal::encode(bad_name, e) == -EINVAL);
+    std::array<Field, 1> bad_name = {{{"_PID", "1"}}};
+    CHECK(pj::journal::encode(bad_name, wire) == -EINVAL);
+    std::array<Field, 1> lower = {{{"message", "x"}}};
+    CHECK(pj::journal::encode(lower, wire) == -EINVAL);
+}
+
+TEST_CASE("native encoding decodes back to the same fields, NULs and newlines included") {
+    std::string nul_value("a\0b", 3);
+    std::array<Field, 4> fields = {
+        {{"MESSAGE", "x=y"}, {"A", ""}, {"B", "l1\nl2\n"}, {"C", nul_value}}};
+    std::string wire;
+    REQUIRE(pj::journal::encode(fields, wire) == 0);
+    std::vector<std::pair<std::string, std::string>> decoded;
+    REQUIRE(pj::journal::decode(wire, decoded) == 0);
+    REQUIRE(decoded.size() == fields.size());
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        CHECK(decoded[i].first == fields[i].name);
+        CHECK(decoded[i].second == fields[i].value);
+    }
+    decoded.clear();
+    CHECK(pj::journal::decode("MESSAGE\n\x05", decoded) == -EBADMSG);
+    CHECK(pj::journal::decode("MESSAGE=no newline", decoded) == -EBADMSG);
 }
 
 TEST_CASE("journal socket: an entry arrives as one datagram in the native format") {
     Receiver journald;
     pj::journal::Socket socket(journald.path);
-    std::array<iovec, 3> entry = {field("MESSAGE=disk full"), field("PRIORITY=3"),
-                                  field("PIPEJOURNAL_FIFO=/run/x")};
+    std::array<Field, 3> entry = {
+        {{"MESSAGE", "disk full"}, {"PRIORITY", "3"}, {"PIPEJOURNAL_FIFO", "/run/x"}}};
     REQUIRE(socket.send(entry) == 0);
     CHECK(journald.receive() == "MESSAGE=disk full\nPRIORITY=3\nPIPEJOURNAL_FIFO=/run/x\n");
 }
@@ -147,7 +158,7 @@ TEST_CASE("journal socket: an entry arrives as one datagram in the native format
 TEST_CASE("journal socket: a missing or unbound socket is an error, not a silent success") {
     Receiver journald;
     pj::journal::Socket missing(journald.dir + "/nothing-here");
-    std::array<iovec, 1> entry = {field("MESSAGE=x")};
+    std::array<Field, 1> entry = {{{"MESSAGE", "x"}}};
     CHECK(missing.send(entry) == -ENOENT);
 
     std::string path = journald.path;
@@ -160,27 +171,27 @@ TEST_CASE("journal socket: a missing or unbound socket is an error, not a silent
 TEST_CASE("journal socket: a journald that stops reading gives EAGAIN after the timeout") {
     Receiver journald;  // never reads until the end
     pj::journal::Socket socket(journald.path, 20'000);
-    std::string message = "MESSAGE=" + std::string(1000, 'x');
-    std::array<iovec, 1> entry = {field(message)};
+    std::string message(1000, 'x');
+    std::array<Field, 1> entry = {{{"MESSAGE", message}}};
     int sent = 0, r = 0;
     while ((r = socket.send(entry)) == 0 && sent < 100'000)
         ++sent;
     CHECK(r == -EAGAIN);  // the queue filled up and the send gave up instead of blocking
     CHECK(sent > 0);
-    CHECK(journald.receive() == message + "\n");  // what was queued is intact
+    CHECK(journald.receive() == "MESSAGE=" + message + "\n");  // what was queued is intact
 }
 
 TEST_CASE("journal socket: an entry too large for a datagram goes in a sealed memfd") {
     Receiver journald;
     pj::journal::Socket socket(journald.path);
     // Larger than any socket buffer the kernel grants (wmem_max is at most a few MiB).
-    std::string message = "MESSAGE=" + std::string(12 * 1024 * 1024, 'y');
-    std::array<iovec, 2> entry = {field(message), field("PRIORITY=6")};
+    std::string message(12 * 1024 * 1024, 'y');
+    std::array<Field, 2> entry = {{{"MESSAGE", message}, {"PRIORITY", "6"}}};
     REQUIRE(socket.send(entry) == 0);
     bool came_in_memfd = false;
     std::string received = journald.receive(&came_in_memfd);
     CHECK(came_in_memfd);
-    std::string expected = message + "\nPRIORITY=6\n";
+    std::string expected = "MESSAGE=" + message + "\nPRIORITY=6\n";
     CHECK(received.size() == expected.size());
     CHECK_MESSAGE(received == expected, "the entry read back from the memfd differs");
 }

@@ -2,7 +2,8 @@
 
 #include <string>
 
-#include "entry.hpp"
+#include "format/mapper.hpp"
+#include "format/prefix.hpp"
 
 using pj::Line;
 using pj::LineMapper;
@@ -20,9 +21,18 @@ TEST_CASE("<0>..<7> set the priority and are removed") {
     }
 }
 
+TEST_CASE("<0N> and <00N> are prefixes too, as journald's stream protocol reads them") {
+    for (std::string_view text : {"<03>x", "<003>x"}) {
+        CAPTURE(text);
+        auto prefix = parse_priority_prefix(text);
+        CHECK(prefix.priority == 3);
+        CHECK(prefix.rest == "x");
+    }
+}
+
 TEST_CASE("anything else is not a prefix and stays in the message") {
-    for (std::string_view text :
-         {"<8>x", "<3", "<", "", "<a>x", "<03>x", "<-1>x", " <3>x", "3>x"}) {
+    for (std::string_view text : {"<8>x", "<3", "<", "", "<a>x", "<0003>x", "<13>x", "<10>x",
+                                  "<08>x", "<>x", "<-1>x", " <3>x", "3>x", "<3 >x"}) {
         CAPTURE(text);
         auto prefix = parse_priority_prefix(text);
         CHECK_FALSE(prefix.priority.has_value());
@@ -37,16 +47,16 @@ TEST_CASE("a prefix alone gives an empty message") {
 }
 
 TEST_CASE("lines without a prefix get the default priority") {
-    LineMapper mapper(5);
+    LineMapper mapper({.format = pj::LineFormat::plain, .default_priority = 5});
     auto entry = mapper.map(Line{"plain"});
     CHECK(entry.priority == 5);
     CHECK(entry.message == "plain");
-    mapper.set_default_priority(2);
+    mapper.set_options({.format = pj::LineFormat::plain, .default_priority = 2});
     CHECK(mapper.map(Line{"plain"}).priority == 2);
 }
 
 TEST_CASE("pieces of an over-long line keep its first piece's priority, prefix not re-read") {
-    LineMapper mapper(6);
+    LineMapper mapper({.format = pj::LineFormat::plain});
     auto first = mapper.map(Line{"<3>abcd", Line::Break::line_max, false});
     auto second = mapper.map(Line{"<7>efgh", Line::Break::line_max, true});
     auto last = mapper.map(Line{"ij", Line::Break::newline, true});

@@ -1,0 +1,317 @@
+#include "channel.hpp"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <system_error>
+
+#include "log.hpp"
+#include "systemd/clock.hpp"
+
+namespace pj {
+namespace {
+
+// Reads per wake-up, so a writer that never pauses cannot starve signals and the watchdog.
+constexpr int reads_per_wakeup = 4;
+constexpr uint64_t retry_min_usec = 10'000, retry_max_usec = 1'000'000;
+constexpr uint64_t report_interval_usec = 10'000'000;  // trouble is logged at most this often
+
+std::string seconds_text(uint64_t usec) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(usec) / 1e6);
+    return text;
+}
+
+// "the journal" → "The journal", for the start of a sentence.
+std::string capitalized(std::string_view text) {
+    std::string result(text);
+    if (!result.empty() && result[0] >= 'a' && result[0] <= 'z')
+        result[0] = static_cast<char>(result[0] - 'a' + 'A');
+    return result;
+}
+
+}  // namespace
+
+Channel::Channel(event::Loop& loop, Fifo fifo, std::unique_ptr<Sink> sink, ChannelSettings settings,
+                 Listener& listener)
+    : loop_(loop),
+      listener_(listener),
+      fifo_(std::move(fifo)),
+      sink_(std::move(sink)),
+      settings_(std::move(settings)),
+      buffer_(settings_.line_max),
+      mapper_(settings_.format) {
+    sink_->set_origin({settings_.identifier, fifo_.path()});
+    retry_.emplace(loop_, event::TimerSource::Mode::one_shot, retry_min_usec, 1000,
+                   [this] { on_sink_ready(); });
+    partial_line_timer_.emplace(loop_, event::TimerSource::Mode::one_shot,
+                                settings_.partial_line_timeout_usec.value_or(1'000'000), 10'000,
+                                [this] { on_partial_line_idle(); });
+    readable_.emplace(loop_, fifo_.fd(), EPOLLIN, [this](uint32_t) { on_readable(); });
+}
+
+Channel::~Channel() = default;
+
+bool Channel::close() {
+    readable_.reset();
+    sink_writable_.reset();
+    retry_.reset();
+    partial_line_timer_.reset();
+    return fifo_.close_and_remove();
+}
+
+Channel::Snapshot Channel::snapshot() const {
+    return {fifo_.path(), sink_->name(), phase_,
+            waiting_,     counters_,     settings_.format.format != LineFormat::plain};
+}
+
+void Channel::reconfigure(const ChannelSettings& settings) {
+    sink_->set_origin({settings.identifier, fifo_.path()});
+    mapper_.set_options(settings.format);
+    if (settings.line_max != settings_.line_max)
+        buffer_.set_line_max(settings.line_max);
+    settings_ = settings;
+    if (phase_ == Phase::forwarding && !waiting_)
+        arm_partial_line_timer();
+}
+
+void Channel::on_readable() {
+    for (int i = 0; i < reads_per_wakeup; ++i) {
+        ssize_t n = read_some(SIZE_MAX);
+        if (n == -EAGAIN || n == 0)
+            break;
+        if (n < 0)
+            throw std::system_error(static_cast<int>(-n), std::generic_category(),
+                                    "Failed to read FIFO " + fifo_.path());
+        if (forward() == Progress::blocked)
+            return;
+    }
+    if (flush() == Progress::blocked)
+        return;
+    arm_partial_line_timer();
+}
+
+ssize_t Channel::read_some(std::size_t max_bytes) {
+    auto space = buffer_.free_space();
+    ssize_t n;
+    do
+        n = read(fifo_.fd(), space.data(), std::min(space.size(), max_bytes));
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    buffer_.commit(static_cast<std::size_t>(n));
+    counters_.bytes += static_cast<uint64_t>(n);
+    return n;
+}
+
+Channel::Progress Channel::forward() {
+    while (auto line = buffer_.front()) {
+        Entry entry = mapper_.map(*line);
+        int r = sink_->send(entry);
+        if (r < 0 && is_transient(r)) {
+            start_waiting(r);  // the line stays in the buffer and is offered again
+            return Progress::blocked;
+        }
+        if (r < 0) {
+            ++counters_.dropped;
+            drop_error_ = r;
+        } else {
+            ++counters_.lines;
+            counters_.structured += entry.structured ? 1 : 0;
+            counters_.split += line->end == Line::Break::line_max ? 1 : 0;
+        }
+        buffer_.pop();
+    }
+    if (counters_.dropped != reported_dropped_ || counters_.split != reported_split_)
+        report_trouble(false);
+    return Progress::done;
+}
+
+Channel::Progress Channel::flush() {
+    int r = sink_->flush();
+    if (uint64_t lost = sink_->lost_entries(); lost != lost_seen_) {
+        counters_.lines -= lost - lost_seen_;  // they were counted when the sink took them
+        counters_.dropped += lost - lost_seen_;
+        drop_error_ = r < 0 ? r : -EIO;
+        lost_seen_ = lost;
+        report_trouble(false);
+    }
+    if (r < 0 && is_transient(r)) {
+        start_waiting(r);
+        return Progress::blocked;
+    }
+    return Progress::done;
+}
+
+void Channel::start_waiting(int error) {
+    readable_->set_enabled(false);  // writers now wait in the pipe, nothing is lost
+    partial_line_timer_->set_enabled(false);
+    if (!waiting_) {
+        waiting_ = Waiting{clock::monotonic_usec(), error, retry_min_usec, false};
+        // With journald gone this entry is lost too; stop_waiting() says it then.
+        waiting_->announced = log::warning(
+            log::id::journal_unavailable,
+            capitalized(sink_->name()) + " does not take entries for now (" +
+                std::strerror(-error) + "); holding " + fifo_.path() + " until it does",
+            {{"PIPEJOURNAL_FIFO", fifo_.path()}, {"ERRNO", -error}});
+        listener_.channel_changed(*this);
+    } else {
+        waiting_->retry_usec = std::min(waiting_->retry_usec * 2, retry_max_usec);
+    }
+    if (int fd = sink_->wait_fd(); fd >= 0) {
+        // Level-triggered: the callback disables it again before anything else.
+        if (!sink_writable_)
+            sink_writable_.emplace(loop_, fd, EPOLLOUT, [this](uint32_t) { on_sink_ready(); });
+        sink_writable_->set_enabled(true);
+    } else {
+        retry_->set_interval(waiting_->retry_usec);
+        retry_->arm();
+    }
+}
+
+void Channel::on_sink_ready() {
+    if (sink_writable_)
+        sink_writable_->set_enabled(false);
+    if (forward() == Progress::blocked || flush() == Progress::blocked)
+        return;
+    stop_waiting();
+    if (phase_ == Phase::draining) {
+        continue_drain();
+        return;
+    }
+    readable_->set_enabled(true);
+    arm_partial_line_timer();
+}
+
+void Channel::stop_waiting() {
+    if (!waiting_)
+        return;
+    Waiting waited = *waiting_;
+    waiting_.reset();
+    if (!waited.announced)  // the sink was not there to take it when we started waiting
+        log::warning(log::id::journal_unavailable,
+                     capitalized(sink_->name()) + " did not take entries for " +
+                         seconds_text(clock::monotonic_usec() - waited.since_usec) + " (" +
+                         std::strerror(-waited.error) + "); " + fifo_.path() +
+                         " was held meanwhile",
+                     {{"PIPEJOURNAL_FIFO", fifo_.path()}, {"ERRNO", -waited.error}});
+    log::info(capitalized(sink_->name()) + " takes entries again",
+              {{"PIPEJOURNAL_FIFO", fifo_.path()}});
+    listener_.channel_changed(*this);
+}
+
+void Channel::arm_partial_line_timer() {
+    if (settings_.partial_line_timeout_usec && buffer_.has_partial_line()) {
+        partial_line_timer_->set_interval(*settings_.partial_line_timeout_usec);
+        partial_line_timer_->arm();  // from now: the countdown restarts with every read
+    } else {
+        partial_line_timer_->set_enabled(false);
+    }
+}
+
+// A FIFO shared by writers has no end-of-writer signal while we hold it open ourselves: a line
+// left unfinished would wait for ever and be glued to the next writer's line.
+void Channel::on_partial_line_idle() {
+    if (phase_ != Phase::forwarding || waiting_ || !buffer_.has_partial_line())
+        return;
+    buffer_.release_partial(Line::Break::timeout);
+    if (forward() == Progress::done)
+        flush();
+}
+
+std::size_t Channel::stop() {
+    if (phase_ != Phase::forwarding)
+        return 0;
+    phase_ = Phase::draining;
+    readable_->set_enabled(false);
+    partial_line_timer_->set_enabled(false);
+    int pending = 0;
+    if (ioctl(fifo_.fd(), FIONREAD, &pending) < 0) {
+        // Then read at most what a full pipe holds: still bounded, still everything that waits.
+        int error = errno;
+        pending = fcntl(fifo_.fd(), F_GETPIPE_SZ);
+        if (pending < 0)
+            pending = 64 * 1024;
+        log::warning("Failed to ask how many bytes wait in " + fifo_.path() + " (" +
+                         std::strerror(error) + "); forwarding up to " + std::to_string(pending),
+                     {{"PIPEJOURNAL_FIFO", fifo_.path()}, {"ERRNO", error}});
+    }
+    drain_ = Drain{static_cast<std::size_t>(pending)};
+    if (!waiting_)
+        continue_drain();
+    return static_cast<std::size_t>(pending);
+}
+
+void Channel::continue_drain() {
+    const bool owned = fifo_.origin() == Fifo::Origin::created;
+    for (;;) {
+        if (forward() == Progress::blocked)
+            return;
+        if (drain_->bytes_left > 0) {
+            ssize_t n = read_some(drain_->bytes_left);
+            if (n > 0) {
+                drain_->bytes_left -= static_cast<std::size_t>(n);
+                continue;
+            }
+            if (n < 0 && n != -EAGAIN)
+                log::error("Failed to read FIFO " + fifo_.path() + " while stopping (" +
+                               std::strerror(static_cast<int>(-n)) + "); " +
+                               std::to_string(drain_->bytes_left) + " bytes stay in it",
+                           {{"PIPEJOURNAL_FIFO", fifo_.path()}, {"ERRNO", -n}});
+            drain_->bytes_left = 0;
+        }
+        // A FIFO that outlives us (systemd's, or one that was there) keeps the bytes we do not
+        // read for whoever reads next, so finish a cut line only from bytes already in the pipe,
+        // one at a time, taking nothing of the line after it.
+        if (owned || !buffer_.has_partial_line())
+            break;
+        ssize_t n = read_some(1);
+        if (n == 1)
+            continue;
+        if (n < 0 && n != -EAGAIN)
+            log::error("Failed to read FIFO " + fifo_.path() + " while completing a cut line (" +
+                           std::strerror(static_cast<int>(-n)) + ")",
+                       {{"PIPEJOURNAL_FIFO", fifo_.path()}, {"ERRNO", -n}});
+        break;
+    }
+    buffer_.finish();  // a last line without '\n' goes out as it is
+    if (forward() == Progress::blocked || flush() == Progress::blocked)
+        return;
+    report_trouble(true);
+    phase_ = Phase::finished;
+    listener_.channel_finished(*this);
+}
+
+void Channel::report_trouble(bool force) {
+    uint64_t now = clock::monotonic_usec();
+    if (!force && last_report_usec_ != 0 && now - last_report_usec_ < report_interval_usec)
+        return;
+    if (counters_.dropped != reported_dropped_) {
+        int error = -drop_error_;
+        log::error(log::id::entry_refused,
+                   capitalized(sink_->name()) + " refused " +
+                       std::to_string(counters_.dropped - reported_dropped_) + " entries (" +
+                       std::strerror(error) + "); they are lost",
+                   {{"PIPEJOURNAL_FIFO", fifo_.path()},
+                    {"PIPEJOURNAL_DROPPED", counters_.dropped},
+                    {"ERRNO", error}});
+        reported_dropped_ = counters_.dropped;
+    }
+    if (counters_.split != reported_split_) {
+        log::warning(log::id::line_split,
+                     "Split " + std::to_string(counters_.split - reported_split_) +
+                         " pieces off lines longer than LineMax=" +
+                         std::to_string(buffer_.line_max()) + " bytes",
+                     {{"PIPEJOURNAL_FIFO", fifo_.path()}});
+        reported_split_ = counters_.split;
+    }
+    last_report_usec_ = now;
+}
+
+}  // namespace pj

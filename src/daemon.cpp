@@ -1,0 +1,248 @@
+#include "daemon.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+
+#include "errors.hpp"
+#include "log.hpp"
+#include "status.hpp"
+#include "systemd/clock.hpp"
+#include "systemd/journal.hpp"
+#include "systemd/notify.hpp"
+#include "transport/native.hpp"
+#include "transport/text.hpp"
+
+namespace pj {
+namespace {
+
+void tell_manager(const std::string& message) {
+    int r = notify::send(message);
+    if (r < 0)
+        log::warning(std::string("Failed to notify the service manager: ") + std::strerror(-r),
+                     {{"ERRNO", -r}});
+}
+
+std::string octal(mode_t mode) {
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode));
+    return text;
+}
+
+}  // namespace
+
+ChannelSettings channel_settings(const Config& config) {
+    ChannelSettings settings;
+    settings.identifier = config.identifier;
+    settings.line_max = config.line_max;
+    settings.format.default_priority = config.default_priority;
+    return settings;
+}
+
+Daemon::Daemon(ConfigLoader loader, Config config)
+    : loader_(std::move(loader)), config_(std::move(config)) {}
+
+Daemon::~Daemon() = default;
+
+int Daemon::run() {
+    try {
+        return serve();
+    } catch (...) {
+        close_channels();
+        throw;
+    }
+}
+
+int Daemon::serve() {
+    // Before anything that could be interrupted: a SIGTERM now must wait for the loop, not
+    // kill us with a FIFO half set up.
+    event::block_signals({SIGTERM, SIGINT, SIGHUP});
+    sigterm_.emplace(loop_, SIGTERM, [this](const signalfd_siginfo&) { on_stop("SIGTERM"); });
+    sigint_.emplace(loop_, SIGINT, [this](const signalfd_siginfo&) { on_stop("SIGINT"); });
+    sighup_.emplace(loop_, SIGHUP, [this](const signalfd_siginfo&) { on_reload(); });
+
+    std::vector<PassedFd> passed = take_passed_fds();
+    channels_.push_back(open_channel(passed));
+    for (PassedFd& unexpected : passed)  // closed as they go out of scope
+        log::warning("Closing file descriptor " + std::to_string(unexpected.fd.get()) + " (" +
+                         (unexpected.name.empty() ? "unnamed" : unexpected.name) +
+                         ") that systemd passed: it is not the FIFO to read",
+                     {{"PIPEJOURNAL_FIFO", config_.fifo_path}});
+    passed.clear();
+
+    tick_.emplace(loop_, event::TimerSource::Mode::periodic, config_.tick_usec, 0,
+                  [this] { on_tick(); });
+    watchdog_.emplace(loop_);
+
+    const Channel::Snapshot first = channels_.front()->snapshot();
+    log::info(log::id::started,
+              "Forwarding lines from " + first.fifo_path + " to " + std::string(first.sink_name),
+              {{"PIPEJOURNAL_FIFO", first.fifo_path},
+               {"PIPEJOURNAL_CONFIG", loader_.path()},
+               {"PIPEJOURNAL_WATCHDOG_USEC", watchdog_->timeout_usec()}});
+    phase_ = Phase::running;
+    last_status_ = status();
+    tell_manager(notify::ready(last_status_));
+
+    loop_.run();
+
+    ChannelCounters total;
+    for (const auto& channel : channels_) {
+        const ChannelCounters& c = channel->snapshot().counters;
+        total.lines += c.lines;
+        total.bytes += c.bytes;
+        total.dropped += c.dropped;
+    }
+    close_channels();
+    log::info(log::id::stopped,
+              "Stopped after forwarding " + std::to_string(total.lines) + " lines, " +
+                  std::to_string(total.dropped) + " dropped",
+              {{"PIPEJOURNAL_FIFO", config_.fifo_path},
+               {"PIPEJOURNAL_LINES", total.lines},
+               {"PIPEJOURNAL_BYTES", total.bytes},
+               {"PIPEJOURNAL_DROPPED", total.dropped}});
+    return exit_success;
+}
+
+std::unique_ptr<Channel> Daemon::open_channel(std::vector<PassedFd>& passed) {
+    std::optional<Fifo> fifo = take_passed_fifo(passed, config_.fifo_path);
+    if (fifo) {
+        log::info(log::id::fifo_adopted, "Using FIFO " + fifo->path() + " passed by systemd",
+                  {{"PIPEJOURNAL_FIFO", fifo->path()}});
+    } else {
+        fifo = Fifo::open_or_create(config_.fifo_path, config_.fifo_mode);
+        if (fifo->origin() == Fifo::Origin::created)
+            log::info(log::id::fifo_created,
+                      "Created FIFO " + fifo->path() + " with mode " + octal(config_.fifo_mode),
+                      {{"PIPEJOURNAL_FIFO", fifo->path()}});
+        else
+            log::info(log::id::fifo_adopted,
+                      "Using existing FIFO " + fifo->path() + " (it stays when we stop)",
+                      {{"PIPEJOURNAL_FIFO", fifo->path()}});
+    }
+
+    std::unique_ptr<Sink> sink;
+    Origin origin{config_.identifier, fifo->path()};
+    if (journal::socket_present()) {
+        sink = std::make_unique<NativeSink>(origin);
+    } else {
+        log::warning(log::id::journal_unavailable,
+                     "No journal on this machine (/run/systemd/journal/socket is missing): "
+                     "writing entries to standard output instead",
+                     {{"PIPEJOURNAL_FIFO", fifo->path()}});
+        sink = std::make_unique<TextSink>(STDOUT_FILENO, origin);
+    }
+    try {
+        return std::make_unique<Channel>(loop_, std::move(*fifo), std::move(sink),
+                                         channel_settings(config_), *this);
+    } catch (...) {
+        fifo->close_and_remove();
+        throw;
+    }
+}
+
+void Daemon::close_channels() {
+    for (const auto& channel : channels_) {
+        std::string path = channel->fifo().path();
+        if (channel->close())
+            log::info(log::id::fifo_removed, "Removed FIFO " + path, {{"PIPEJOURNAL_FIFO", path}});
+    }
+    channels_.clear();
+}
+
+void Daemon::channel_changed(Channel&) {
+    refresh_status();
+}
+
+void Daemon::channel_finished(Channel&) {
+    for (const auto& channel : channels_)
+        if (channel->phase() != Channel::Phase::finished)
+            return;
+    loop_.exit(exit_success);
+}
+
+void Daemon::on_tick() {
+    ++ticks_;
+    refresh_status();
+    ChannelCounters total;
+    for (const auto& channel : channels_) {
+        channel->report_trouble(false);
+        const ChannelCounters& c = channel->snapshot().counters;
+        total.lines += c.lines;
+        total.dropped += c.dropped;
+    }
+    log::debug("Tick " + std::to_string(ticks_), {{"TICK", ticks_},
+                                                  {"PIPEJOURNAL_LINES", total.lines},
+                                                  {"PIPEJOURNAL_DROPPED", total.dropped}});
+}
+
+void Daemon::on_reload() {
+    if (phase_ != Phase::running)
+        return;
+    tell_manager(notify::reloading(clock::monotonic_usec(), "Reloading configuration"));
+    try {
+        ParsedConfig parsed = loader_.load();
+        for (const std::string& warning : parsed.warnings)
+            log::warning(loader_.path() + ": " + warning, {{"PIPEJOURNAL_CONFIG", loader_.path()}});
+        apply(parsed.config);
+        log::info(
+            log::id::reloaded, "Reloaded configuration from " + loader_.path(),
+            {{"PIPEJOURNAL_CONFIG", loader_.path()}, {"PIPEJOURNAL_FIFO", config_.fifo_path}});
+    } catch (const ConfigError& e) {
+        log::error(log::id::reload_failed,
+                   std::string("Failed to reload, keeping the running configuration: ") + e.what(),
+                   {{"PIPEJOURNAL_CONFIG", loader_.path()}});
+    }
+    last_status_ = status();
+    tell_manager(notify::ready(last_status_));
+}
+
+void Daemon::apply(const Config& config) {
+    Config applied = config;
+    if (config.fifo_path != config_.fifo_path || config.fifo_mode != config_.fifo_mode)
+        log::warning(
+            "FIFO= and FIFOMode= take effect on restart; still forwarding " + config_.fifo_path,
+            {{"PIPEJOURNAL_FIFO", config_.fifo_path}});
+    applied.fifo_path = config_.fifo_path;
+    applied.fifo_mode = config_.fifo_mode;
+    for (const auto& channel : channels_)
+        channel->reconfigure(channel_settings(applied));
+    if (applied.tick_usec != config_.tick_usec)
+        tick_->set_interval(applied.tick_usec);
+    log::set_level(applied.log_level);
+    config_ = std::move(applied);
+}
+
+void Daemon::on_stop(const char* signal_name) {
+    if (phase_ != Phase::running)
+        return;
+    phase_ = Phase::stopping;
+    tell_manager(notify::stopping(status()));
+    for (const auto& channel : channels_) {
+        const std::string path = channel->fifo().path();
+        std::size_t pending = channel->stop();
+        log::info(log::id::stopping,
+                  std::string("Stopping on ") + signal_name + ", forwarding the " +
+                      std::to_string(pending) + " bytes left in " + path,
+                  {{"PIPEJOURNAL_FIFO", path}, {"PIPEJOURNAL_BYTES", pending}});
+    }
+}
+
+void Daemon::refresh_status() {
+    std::string text = status();
+    if (text == last_status_)
+        return;
+    last_status_ = std::move(text);
+    tell_manager(notify::status(last_status_));
+}
+
+std::string Daemon::status() const {
+    std::vector<Channel::Snapshot> snapshots;
+    snapshots.reserve(channels_.size());
+    for (const auto& channel : channels_)
+        snapshots.push_back(channel->snapshot());
+    return status_text(snapshots, phase_ == Phase::stopping);
+}
+
+}  // namespace pj

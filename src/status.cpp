@@ -1,0 +1,53 @@
+#include "status.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <iterator>
+
+namespace pj {
+
+std::string human_bytes(uint64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes);
+    std::size_t unit = 0;
+    while (value >= 1024 && unit + 1 < std::size(units)) {
+        value /= 1024;
+        ++unit;
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+    return text;
+}
+
+namespace {
+
+std::string channel_text(const Channel::Snapshot& c, bool stopping) {
+    if (stopping)
+        return "Stopping: forwarding what is left in " + c.fifo_path;
+    const ChannelCounters& n = c.counters;
+    std::string numbers = std::to_string(n.lines) + " lines (" + human_bytes(n.bytes);
+    if (c.counts_structured)
+        numbers += ", " + std::to_string(n.structured) + " structured";
+    numbers += "), " + std::to_string(n.dropped) + " dropped";
+    if (c.waiting)
+        return "Waiting for " + std::string(c.sink_name) + " (" + std::strerror(-c.waiting->error) +
+               "): " + c.fifo_path + ": " + numbers;
+    if (c.sink_name != "the journal")
+        return "Forwarding " + c.fifo_path + " to " + std::string(c.sink_name) +
+               " (no journal): " + numbers;
+    return "Forwarding " + c.fifo_path + ": " + numbers;
+}
+
+}  // namespace
+
+std::string status_text(std::span<const Channel::Snapshot> channels, bool stopping) {
+    std::string text;
+    for (const Channel::Snapshot& channel : channels) {
+        if (!text.empty())
+            text += "; ";
+        text += channel_text(channel, stopping);
+    }
+    return text;
+}
+
+}  // namespace pj

@@ -1,0 +1,31 @@
+// journald's native protocol: one datagram per entry, every field of the entry.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "systemd/journal.hpp"
+#include "transport/sink.hpp"
+
+namespace pj {
+
+// MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, PIPEJOURNAL_FIFO, then PIPEJOURNAL_LINE_BREAK= for a line
+// that did not end in '\n', PIPEJOURNAL_FORMAT_ERROR= for a line that was not what Format= says,
+// then the fields of a structured line. journald's CPU per field is the throughput ceiling, so a
+// plain line carries nothing else.
+class NativeSink final : public Sink {
+public:
+    explicit NativeSink(const Origin& origin,
+                        std::string socket_path = journal::default_socket_path);
+    int send(const Entry& entry) override;
+    void set_origin(const Origin& origin) override;
+    std::string_view name() const override { return "the journal"; }
+
+private:
+    journal::Socket socket_;
+    std::string identifier_;
+    std::string fifo_;
+    std::vector<journal::Field> fields_;  // reused: no allocation per line
+};
+
+}  // namespace pj
