@@ -67,8 +67,8 @@ bool Channel::close() {
 }
 
 Channel::Snapshot Channel::snapshot() const {
-    return {fifo_.path(), sink_->name(), phase_,
-            waiting_,     counters_,     settings_.format.format != LineFormat::plain};
+    return {fifo_.path(), sink_->name(), phase_,     waiting_,
+            counters_,    settings_.format.format != LineFormat::plain, drop_error_};
 }
 
 void Channel::reconfigure(const ChannelSettings& settings) {

@@ -57,6 +57,7 @@ public:
         std::optional<Waiting> waiting;
         ChannelCounters counters;
         bool counts_structured;  // the format can give structured lines (not Format=plain)
+        int drop_error;          // negative errno of the last entry refused for good, or 0
     };
 
     class Listener {

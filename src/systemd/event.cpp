@@ -41,6 +41,13 @@ int Loop::run() {
     return r;
 }
 
+void Loop::run_once(uint64_t timeout_usec) {
+    int r = sd_event_run(event_, timeout_usec);
+    if (failure_)
+        std::rethrow_exception(std::exchange(failure_, nullptr));
+    check(r, "Event loop failed");
+}
+
 void Loop::exit(int code) {
     check(sd_event_exit(event_, code), "Failed to stop event loop");
 }
@@ -58,6 +65,10 @@ Source::~Source() {
 void Source::set_enabled(bool on) {
     check(sd_event_source_set_enabled(source_, on ? SD_EVENT_ON : SD_EVENT_OFF),
           "Failed to enable/disable event source");
+}
+
+void Source::set_priority(int64_t priority) {
+    check(sd_event_source_set_priority(source_, priority), "Failed to set event source priority");
 }
 
 IoSource::IoSource(Loop& loop, int fd, uint32_t events, Callback callback)

@@ -27,6 +27,9 @@ public:
     // Runs until exit() is called; returns its code. Rethrows an exception a callback threw.
     int run();
     void exit(int code);
+    // One iteration: waits at most timeout_usec for an event and dispatches it. For tests that
+    // step the loop; rethrows like run().
+    void run_once(uint64_t timeout_usec);
 
     // For the sources: a callback threw; stop the loop and hand the exception to run().
     void fail(std::exception_ptr error) noexcept;
@@ -42,6 +45,8 @@ public:
     Source& operator=(const Source&) = delete;
 
     void set_enabled(bool on);
+    // Among sources ready at once, lower values are dispatched first (sd-event's default is 0).
+    void set_priority(int64_t priority);
 
 protected:
     explicit Source(Loop& loop) : loop_(loop) {}

@@ -10,14 +10,17 @@
 using namespace pjtest;
 
 TEST_SUITE("watchdog") {
+    // WATCHDOG_USEC=1 s: pings every 500 ms, so the 500 ms margin to the kill covers a machine
+    // whose two cores are busy with other work (at 200 ms, one gap of 211.9 ms was seen once in
+    // four runs on such a machine).
     TEST_CASE("WATCHDOG=1 pings keep coming, spaced by at least half of WATCHDOG_USEC") {
         Sandbox box;
         auto [daemon, ready] = start_ready(
             {.args = box.args(),
-             .env = {{"WATCHDOG_USEC", "200000"}, {"WATCHDOG_PID", std::string(kChildPid)}}});
+             .env = {{"WATCHDOG_USEC", "1000000"}, {"WATCHDOG_PID", std::string(kChildPid)}}});
 
-        // Watch for 1.5 s after READY=1 (the daemon is idle: default tick of 5 s).
-        auto until = Clock::now() + 1500ms;
+        // Watch for 2.8 s after READY=1 (the daemon is idle: default tick of 5 s).
+        auto until = Clock::now() + 2800ms;
         while (Clock::now() < until)
             daemon->next_notify(until - Clock::now());
 
@@ -26,9 +29,9 @@ TEST_SUITE("watchdog") {
             if (d.has("WATCHDOG=1"))
                 pings.push_back(d.arrived);
         INFO("datagrams:\n", daemon->notify_log());
-        // In 1.5 s at one ping per 100..150 ms: about 10; fewer than 6 means they stopped.
-        CHECK_MESSAGE(pings.size() >= 6,
-                      "expected >= 6 WATCHDOG=1 in 1.5 s, seen " << pings.size());
+        // In 2.8 s at one ping per 500 ms: 5; fewer than 4 means they stopped.
+        CHECK_MESSAGE(pings.size() >= 4,
+                      "expected >= 4 WATCHDOG=1 in 2.8 s, seen " << pings.size());
         if (pings.size() < 2)
             return;
         std::chrono::nanoseconds shortest = std::chrono::hours(1), longest{0};
@@ -40,16 +43,16 @@ TEST_SUITE("watchdog") {
         auto ms = [](std::chrono::nanoseconds d) {
             return std::chrono::duration<double, std::milli>(d).count();
         };
-        // Half of 200 ms is 100 ms; 10 ms of slack for the kernel's timestamps.
-        CHECK_MESSAGE(ms(shortest) >= 90.0,
-                      "expected pings >= ~100 ms apart, shortest gap " << ms(shortest) << " ms");
+        // Half of 1 s is 500 ms; 10 ms of slack for the kernel's timestamps.
+        CHECK_MESSAGE(ms(shortest) >= 490.0,
+                      "expected pings >= ~500 ms apart, shortest gap " << ms(shortest) << " ms");
         // A gap of WATCHDOG_USEC or more would get the service killed.
-        CHECK_MESSAGE(ms(longest) < 200.0,
-                      "expected pings < 200 ms apart, longest gap " << ms(longest) << " ms");
+        CHECK_MESSAGE(ms(longest) < 1000.0,
+                      "expected pings < 1000 ms apart, longest gap " << ms(longest) << " ms");
         // And they keep coming: the last one is recent.
         auto last_age =
             std::chrono::nanoseconds(daemon->notifications().back().arrived) - pings.back();
-        CHECK_MESSAGE(ms(last_age) < 200.0,
+        CHECK_MESSAGE(ms(last_age) < 1000.0,
                       "last ping is " << ms(last_age) << " ms older than the last datagram");
     }
 
@@ -83,11 +86,11 @@ TEST_SUITE("watchdog") {
         Sandbox box;
         auto [daemon, ready] = start_ready(
             {.args = box.args({"--tick=0.02"}),
-             .env = {{"WATCHDOG_USEC", "200000"}, {"WATCHDOG_PID", std::string(kChildPid)}}});
+             .env = {{"WATCHDOG_USEC", "1000000"}, {"WATCHDOG_PID", std::string(kChildPid)}}});
         BusyWriter writer(box.fifo, "busy ");
         REQUIRE(writer.wait_written(1, 5s));
         auto start = daemon->notifications().size();
-        auto until = Clock::now() + 1200ms;
+        auto until = Clock::now() + 2800ms;
         while (Clock::now() < until)
             daemon->next_notify(until - Clock::now());
         writer.stop();
@@ -98,8 +101,8 @@ TEST_SUITE("watchdog") {
             if (all[i].has("WATCHDOG=1"))
                 pings.push_back(all[i].arrived);
         INFO("datagrams:\n", daemon->notify_log());
-        REQUIRE_MESSAGE(pings.size() >= 5,
-                        "expected >= 5 WATCHDOG=1 in 1.2 s, seen " << pings.size());
+        REQUIRE_MESSAGE(pings.size() >= 4,
+                        "expected >= 4 WATCHDOG=1 in 2.8 s, seen " << pings.size());
         auto ms = [](std::chrono::nanoseconds d) {
             return std::chrono::duration<double, std::milli>(d).count();
         };
@@ -108,10 +111,10 @@ TEST_SUITE("watchdog") {
             gaps.push_back(ms(pings[i] - pings[i - 1]));
         INFO("gaps in ms: ", doctest::toString(gaps));
         CHECK_MESSAGE(
-            *std::min_element(gaps.begin(), gaps.end()) >= 90.0,
-            "expected pings >= ~100 ms apart (at most every half interval) with a busy loop");
-        CHECK_MESSAGE(*std::max_element(gaps.begin(), gaps.end()) < 200.0,
-                      "expected pings < 200 ms apart with a busy loop");
+            *std::min_element(gaps.begin(), gaps.end()) >= 490.0,
+            "expected pings >= ~500 ms apart (at most every half interval) with a busy loop");
+        CHECK_MESSAGE(*std::max_element(gaps.begin(), gaps.end()) < 1000.0,
+                      "expected pings < 1000 ms apart with a busy loop");
     }
 
 }  // TEST_SUITE

@@ -24,7 +24,10 @@ std::string show(const std::vector<Taken>& lines) {
     std::string out;
     for (const Taken& t : lines) {
         out += "[" + t.text + "]";
-        out += t.end == Line::Break::newline ? "n" : t.end == Line::Break::line_max ? "m" : "e";
+        out += t.end == Line::Break::newline    ? "n"
+               : t.end == Line::Break::line_max ? "m"
+               : t.end == Line::Break::eof      ? "e"
+                                                : "t";
         out += t.continues ? "+ " : " ";
     }
     return out;
@@ -152,6 +155,37 @@ TEST_CASE("finish() hands out the unterminated rest as an eof line") {
     CHECK(show(lines) ==
           show(std::vector<Taken>{{"a", nl, false}, {"last words", Line::Break::eof, false}}));
     CHECK_FALSE(buffer.has_partial_line());
+}
+
+TEST_CASE("at end of input, LineMax bytes and a '\\r' still come out in pieces of LineMax") {
+    // Defect: the held 8 bytes + '\r' went out as one eof piece of 9 bytes.
+    LineBuffer buffer(8, 4);
+    auto lines = split(buffer, {"12345678\r"}, true);
+    CHECK(show(lines) == show(std::vector<Taken>{{"12345678", Line::Break::line_max, false},
+                                                 {"\r", Line::Break::eof, true}}));
+}
+
+TEST_CASE("release_partial() hands out an idle partial line once; later bytes start a new line") {
+    LineBuffer buffer(1024);
+    auto lines = split(buffer, {"done\nA-no-newline"});
+    buffer.release_partial(Line::Break::timeout);
+    while (auto line = buffer.front()) {
+        lines.push_back({std::string(line->text), line->end, line->continues});
+        buffer.pop();
+    }
+    auto more = split(buffer, {"B-line\n"});
+    lines.insert(lines.end(), more.begin(), more.end());
+    CHECK(show(lines) == show(std::vector<Taken>{{"done", nl, false},
+                                                 {"A-no-newline", Line::Break::timeout, false},
+                                                 {"B-line", nl, false}}));
+}
+
+TEST_CASE("new bytes before the release is taken cancel it: the line was not idle") {
+    LineBuffer buffer(1024);
+    auto lines = split(buffer, {"abc"});
+    buffer.release_partial(Line::Break::timeout);
+    auto more = split(buffer, {"def\n"});
+    CHECK(show(more) == show(std::vector<Taken>{{"abcdef", nl, false}}));
 }
 
 TEST_CASE("front() does not consume: a refused line is offered again") {
