@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "message_ids.hpp"
 #include "systemd/journal.hpp"
 
 namespace pj {
@@ -22,24 +23,6 @@ enum class LogLevel { trace, debug, info, warning, error, critical, off };
 
 namespace log {
 
-struct MessageId {
-    std::string_view id;  // 32 lowercase hex digits; explained in pipejournal.catalog
-};
-
-namespace id {
-inline constexpr MessageId started{"c2302636f270415e9b0cf0e444d3499f"};
-inline constexpr MessageId reloaded{"1b528e69c60a470b919fd1b5c7df5a2d"};
-inline constexpr MessageId reload_failed{"55fda415dba44c44bb8d6503d2484814"};
-inline constexpr MessageId stopping{"8850ab363dc1471ead0e491321a78205"};
-inline constexpr MessageId stopped{"beabf5856bde4fd79a6b0aef2ed38811"};
-inline constexpr MessageId fifo_created{"af71856b610f45758b93d340a25080d6"};
-inline constexpr MessageId fifo_removed{"1aa00d78550b40239d4e34192180ae6d"};
-inline constexpr MessageId fifo_adopted{"0aa7b76dd40d44b381483c7575845279"};
-inline constexpr MessageId startup_failed{"3daa8598861341dfb552511653c1aae7"};
-inline constexpr MessageId entry_refused{"3460e4a05e8e4971bf10e8c6bb964ea6"};
-inline constexpr MessageId journal_unavailable{"c3f8a162499d4c57bd6be78164839383"};
-inline constexpr MessageId line_split{"743e359f2d0744fc9ed438cfb411cbc9"};
-}  // namespace id
 
 // Fields every entry of ours gets from the log call itself; a caller setting one would send it
 // twice (journald keeps both, and readers then pick either).

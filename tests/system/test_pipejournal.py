@@ -27,21 +27,10 @@ FIFO = "/run/pipejournal/in"
 CONFIG = "/etc/pipejournal/pipejournal.conf"
 UNITDIR = "/lib/systemd/system"  # Debian: pkg-config systemdsystemunitdir (= /usr/lib/... here)
 
-#: MESSAGE_IDs of the daemon's own entries (docs/design.md).
-MESSAGE_IDS = {
-    "started": "c2302636f270415e9b0cf0e444d3499f",
-    "reloaded": "1b528e69c60a470b919fd1b5c7df5a2d",
-    "reload_failed": "55fda415dba44c44bb8d6503d2484814",
-    "stopping": "8850ab363dc1471ead0e491321a78205",
-    "stopped": "beabf5856bde4fd79a6b0aef2ed38811",
-    "fifo_created": "af71856b610f45758b93d340a25080d6",
-    "fifo_removed": "1aa00d78550b40239d4e34192180ae6d",
-    "fifo_adopted": "0aa7b76dd40d44b381483c7575845279",
-    "startup_failed": "3daa8598861341dfb552511653c1aae7",
-    "entry_refused": "3460e4a05e8e4971bf10e8c6bb964ea6",
-    "journal_unavailable": "c3f8a162499d4c57bd6be78164839383",
-    "line_split": "743e359f2d0744fc9ed438cfb411cbc9",
-}
+#: MESSAGE_IDs of the daemon's own entries, by name, from their one source: the catalog.
+MESSAGE_IDS = dict(re.findall(r"^# id: (\w+)\n-- ([0-9a-f]{32})$",
+                              (Path(__file__).resolve().parents[2] / "units/pipejournal.catalog")
+                              .read_text(), re.M))
 
 #: Fields a forwarded line's entry has besides journald's trusted (_*) and address (__*) fields.
 FORWARDED_FIELDS = {"MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "PIPEJOURNAL_FIFO"}
