@@ -6,6 +6,8 @@ project installed, and measures:
 
   1. throughput  FIFO → journal, end to end, against the ceiling (C, sd_journal_sendv per
                  line), systemd-cat (stream protocol) and the Python pattern (journal.send)
+     defaults    one round of pipejournal alone in a second container with journald at its
+                 defaults (its rate limit on): lines/s and lost
   2. start-up    exec → READY=1 (kernel timestamp on a fake NOTIFY_SOCKET), with the C++
                  sd_notify floor and the Python pattern; RSS after READY
   3. memory      VmRSS of the service after READY and after forwarding 1,000,000 lines
@@ -38,6 +40,8 @@ import harness  # noqa: E402  (shared with the system tests)
 
 TOOLS = "/usr/libexec/pipejournal-bench"  # where the bench programs appear in the container
 JOURNALD_CONF = {"RateLimitBurst": "0", "Storage": "volatile", "RuntimeMaxUse": "3G"}
+#: journald's "Suppressed N messages from UNIT" (SD_MESSAGE_JOURNAL_DROPPED)
+JOURNAL_DROPPED_ID = "a596d6fe7bfa4994828e72309e95d61e"
 
 # sender name → how the agent drives it
 SENDERS = {
@@ -171,6 +175,29 @@ def case_throughput(c, args, failures) -> dict:
     return {"lines": args.lines, "rounds": args.rounds, "summary": summary, "runs": runs}
 
 
+def case_defaults(c, args, failures) -> dict:
+    """One throughput round of pipejournal in a container whose journald runs at its defaults:
+    the unit's own LogRateLimit*= must keep every line while journald's limit is on."""
+    agent(c, "fresh-journal")
+    s = SENDERS["pipejournal"]
+    r = agent(c, "throughput", "--unit", s["unit"], "--fifo", s["fifo"], "--ident", s["ident"],
+              "--lines", str(args.defaults_lines))
+    r["lines_per_s"] = args.defaults_lines / r["seconds"]
+    r["journald_us_per_line"] = r["journald"]["cpu_us"] / args.defaults_lines
+    r["lost"] = r["count"]["lost"]
+    # Reported by journald only with the unit's first entry after a window: may lag, so the
+    # line count above is what decides.
+    r["suppressed"] = sum(int(e.get("N_DROPPED", 0)) for e in
+                          c.journal(f"MESSAGE_ID={JOURNAL_DROPPED_ID}",
+                                    f"OBJECT_SYSTEMD_UNIT={s['unit']}"))
+    log(f"journald defaults: {r['lines_per_s']:,.0f} lines/s, lost {r['lost']}, "
+        f"dup {r['count']['duplicates']}, journald reported {r['suppressed']} suppressed")
+    if r["lost"] or r["count"]["duplicates"] or r["count"]["malformed"] or not r["last_line_seen"]:
+        failures.append(f"throughput at journald's defaults: {r['count']}, last line seen: "
+                        f"{r['last_line_seen']}, journald reported {r['suppressed']} suppressed")
+    return r
+
+
 def case_startup(c, args, failures) -> dict:
     c.run("mkdir", "-p", "/run/bench-start")
     programs = {
@@ -288,6 +315,11 @@ def targets(res: dict) -> list[tuple[str, str, str, bool | None]]:
         rows.append(("own CPU/line ≤ 1.15× ceiling",
                      f"{fmt(pj['cpu_vs_ceiling'], 2)}× paired ({pj['sender_us_per_line']['median']:.2f}"
                      f" vs {ce['sender_us_per_line']['median']:.2f} µs/line)", cpu <= 1.15))
+    df = res.get("defaults")
+    if df:
+        rows.append(("journald at its defaults: 0 lost",
+                     f"{df['lost']} lost of {df['lines']:,}, {df['count']['duplicates']} "
+                     f"duplicates", df["lost"] == 0 and df["count"]["duplicates"] == 0))
     st = res.get("startup", {}).get("summary")
     if st:
         pj, fl = st["pipejournal"]["ready_ms"], st["C++ floor (sd_notify only)"]["ready_ms"]
@@ -330,10 +362,11 @@ def render(res: dict) -> str:
                f"(--buildtype=release). Total runtime {meta['runtime_s']:.0f} s.\n")
     out.append(f"journald in the container: {', '.join(f'{k}={v}' for k, v in JOURNALD_CONF.items())}"
                " — benchmark settings for the throughput comparison: no rate limit, so the "
-               "comparison senders (which have no LogRateLimitIntervalSec=0 of their own, unlike "
-               "pipejournal.service) lose no line; the journal on tmpfs (what this container, "
+               "comparison senders (which, unlike pipejournal.service, set no LogRateLimit*= of "
+               "their own) lose no line; the journal on tmpfs (what this container, "
                "having no /var/log/journal, uses anyway), so no disk enters the figures. "
-               "The other cases run in the same container.\n")
+               "The other cases run in the same container, except the round at journald's "
+               "defaults.\n")
     tp = res.get("throughput")
     if tp:
         out.append(f"## 1. Throughput: {tp['lines']:,} unique lines of 101 bytes into the FIFO, "
@@ -360,6 +393,22 @@ def render(res: dict) -> str:
                    "stream protocol (its sender is `cat`: the line parsing is in journald's column); "
                    "the Python "
                    "pattern's journal.send adds CODE_FILE/CODE_LINE/CODE_FUNC on its own.\n")
+    df = res.get("defaults")
+    if df:
+        out.append(f"### At journald's defaults: {df['lines']:,} lines, one round\n")
+        out.append("A second container without the journald.conf drop-in: journald's rate limit is "
+                   "on (10,000 entries per 30 s, scaled by free space), and "
+                   "pipejournal.service's own LogRateLimitIntervalSec=/LogRateLimitBurst= replace "
+                   "it. Storage=auto (volatile here). \"Suppressed\": what journald reported for "
+                   "the unit (it reports only when the unit logs again after its window; lost is "
+                   "counted line by line).\n")
+        out.append("| sender | lines/s | journald CPU µs/line | lost | journald \"Suppressed\" |")
+        out.append("|---|---|---|---|---|")
+        rate = (f"{df['lines_per_s']:,.0f}" if df["last_line_seen"]
+                else "n/a (the last line never arrived)")
+        out.append(f"| pipejournal | {rate} | {df['journald_us_per_line']:.2f} "
+                   f"| {df['lost']} | {df['suppressed']} |")
+        out.append("")
     st = res.get("startup")
     if st:
         out.append(f"## 2. Start-up: exec → READY=1 ({st['runs_each']} runs each, interleaved)\n")
@@ -436,24 +485,27 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--build-dir", default="/tmp/build-bench", type=Path)
     p.add_argument("--results", default=BENCH / "results", type=Path)
-    p.add_argument("--cases", default="throughput,startup,memory,idle,stop,inprocess",
+    p.add_argument("--cases", default="throughput,defaults,startup,memory,idle,stop,inprocess",
                    help="comma-separated subset")
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--lines", type=int, default=200_000)
+    # More than journald's default limit lets through (10,000 per 30 s × up to 3.75), even --quick
+    p.add_argument("--defaults-lines", type=int, default=200_000)
     p.add_argument("--startup-runs", type=int, default=21)
     p.add_argument("--memory-lines", type=int, default=1_000_000)
     p.add_argument("--idle-seconds", type=float, default=60)
     p.add_argument("--stop-runs", type=int, default=10)
     p.add_argument("--inprocess-lines", type=int, default=1_000_000)
     p.add_argument("--quick", action="store_true",
-                   help="smoke run: 1 round of 20,000 lines, 5 start-ups, 100,000 lines for "
-                        "memory, 10 s idle, 3 stops")
+                   help="smoke run: 1 round of 20,000 lines, 100,000 at journald's defaults, "
+                        "5 start-ups, 100,000 lines for memory, 10 s idle, 3 stops")
     p.add_argument("--no-idle", action="store_true", help="skip the 60 s idle case")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
     if args.quick:
         args.rounds, args.lines, args.startup_runs = 1, 20_000, 5
         args.memory_lines, args.idle_seconds, args.stop_runs = 100_000, 10, 3
+        args.defaults_lines = 100_000
     cases = [x.strip() for x in args.cases.split(",") if x.strip()]
     if args.no_idle and "idle" in cases:
         cases.remove("idle")
@@ -464,9 +516,9 @@ def main() -> int:
     failures: list[str] = []
     res: dict = {"failures": failures}
     build = args.build_dir.resolve()
-    container_cases = [x for x in cases if x != "inprocess"]
+    container_cases = [x for x in cases if x not in ("inprocess", "defaults")]
+    dest = prepare_destdir(build) if container_cases or "defaults" in cases else None
     if container_cases:
-        dest = prepare_destdir(build)
         log(f"booting the container (destdir {dest})")
         with harness.Container(dest, journald_conf=JOURNALD_CONF, files=UNITS,
                                verbose=args.verbose) as c:
@@ -476,6 +528,10 @@ def main() -> int:
                       "memory": case_memory, "idle": case_idle, "stop": case_stop}[case]
                 log(f"case {case}")
                 res[case] = fn(c, args, failures)
+    if "defaults" in cases:
+        log("case defaults: a second container, journald at its defaults")
+        with harness.Container(dest, verbose=args.verbose) as c:
+            res["defaults"] = case_defaults(c, args, failures)
     if "inprocess" in cases:
         log("case inprocess")
         res["inprocess"] = case_inprocess(build, args, failures)

@@ -1010,5 +1010,104 @@ class T12JournaldStalled(JournalOutage):
         figure("scenario 12 (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
 
 
+
+# ==========================================================================================
+#: journald's "Suppressed N messages from UNIT" entry (SD_MESSAGE_JOURNAL_DROPPED); it names the
+#: unit in OBJECT_SYSTEMD_UNIT= and the count in N_DROPPED=.
+JOURNAL_DROPPED_ID = "a596d6fe7bfa4994828e72309e95d61e"
+
+
+class T13RateLimitDefaults(Scenario):
+    """journald at its defaults (no journald.conf drop-in): 100,000 lines written as fast as
+    possible all arrive, each once, in order; the daemon's own entries after them too; journald
+    suppressed nothing from the unit.
+
+    With the unit's old LogRateLimitIntervalSec=0 (systemd exports nothing for 0, so journald
+    applies 10,000 per 30 s, ×3 for the container's free space) about 30,000 arrive and the
+    'stopping'/'stopped' entries are suppressed too; journald reports "Suppressed ..." only
+    when the unit logs again after its window, so the line count is what catches it."""
+
+    journald_conf = None
+    LINES = 100_000
+
+    def test_100000_lines_at_full_speed_arrive_with_journald_defaults(self):
+        c = self.c
+        t_scenario = time.monotonic()
+        conf = c.run("systemd-analyze", "cat-config", "systemd/journald.conf").stdout
+        set_here = [x for x in conf.splitlines() if re.match(r"\s*RateLimit", x)]
+        self.expect(not set_here, "journald's RateLimit*= at their defaults (all commented out)",
+                    set_here, JOURNALD)
+
+        self.start()
+        # What the unit hands journald (/run/systemd/units/, read by journald per unit).
+        exported = {}
+        for name in ("interval", "burst"):
+            r = c.run("readlink", f"/run/systemd/units/log-rate-limit-{name}:{SERVICE}",
+                      check=False)
+            exported[name] = int(r.stdout) if r.returncode == 0 else None
+        figure("rate limit exported to journald",
+               f"interval {exported['interval']} µs, burst {exported['burst']}")
+
+        payload = b"".join(b"rate %07d\n" % i for i in range(self.LINES))
+        t0 = time.monotonic()
+        c.write_file(FIFO, payload)  # one cat: as fast as the daemon reads
+        r = c.systemctl("stop", SERVICE, check=False)
+        self.expect(r.returncode == 0, "systemctl stop succeeds", r.stderr)
+        c.run("journalctl", "--sync")  # every entry sent before this is in the journal now
+        t_synced = time.monotonic()  # journald has handled every entry: its windows began before
+        figure("100,000 lines written + stop + journal synced", f"{time.monotonic() - t0:.2f} s")
+
+        out = c.run("journalctl", "-q", "-o", "cat", f"PIPEJOURNAL_FIFO={FIFO}",
+                    timeout=120).stdout
+        numbers = [int(x[5:]) for x in out.splitlines() if x.startswith("rate ")]
+        figure("numbered lines in the journal", f"{len(numbers)} of {self.LINES}")
+        if numbers != list(range(self.LINES)):
+            seen = set(numbers)
+            missing = [i for i in range(self.LINES) if i not in seen]
+            self.fail(f"\nexpected: {self.LINES} numbered lines, each once, in order"
+                      f"\nseen:     {len(numbers)}; missing {len(missing)} (first "
+                      f"{missing[:3]}), {len(numbers) - len(seen)} duplicates, in order: "
+                      f"{numbers == sorted(numbers)}" + self.explain(SERVICE, JOURNALD))
+
+        # The daemon's own entries after the flood are there, with its count.
+        stopped = self.own_entries("stopped")
+        self.expect(len(stopped) == 1 and (stopped[0].get("PIPEJOURNAL_LINES"),
+                                           stopped[0].get("PIPEJOURNAL_DROPPED")) ==
+                    (str(self.LINES), "0"),
+                    f"one 'stopped' entry with PIPEJOURNAL_LINES={self.LINES} "
+                    "PIPEJOURNAL_DROPPED=0", [text(e, "MESSAGE") for e in stopped])
+        self.expect(len(self.own_entries("stopping")) == 1, "one 'stopping' entry",
+                    len(self.own_entries("stopping")))
+
+        # journald reports suppressed entries only with the unit's first entry after the
+        # window: start the unit again once a window (1 s) has passed since the flood.
+        window = (exported["interval"] or 1_000_000) / 1e6
+        remaining = t_synced + window - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)  # the window is time itself, not an event to await
+        self.start()
+        self.wait_own("started")
+        c.run("journalctl", "--sync")
+        suppressed = [text(e, "MESSAGE") for e in c.journal(f"MESSAGE_ID={JOURNAL_DROPPED_ID}")
+                      if e.get("OBJECT_SYSTEMD_UNIT") == SERVICE
+                      or f"from {SERVICE}" in (text(e, "MESSAGE") or "")]
+        self.expect(not suppressed, f"no 'Suppressed ... from {SERVICE}' entry of journald",
+                    suppressed, SERVICE, JOURNALD)
+        self.stop()
+
+        # Margins the flood above cannot show: the limit stays out of reach on faster machines
+        # and bigger disks too.
+        self.expect(None not in exported.values(),
+                    "non-zero LogRateLimitIntervalSec= and LogRateLimitBurst= exported "
+                    "(0 exports nothing: journald's default limit applies)", exported)
+        per_second = exported["burst"] * 1e6 / exported["interval"]
+        self.expect(per_second >= 1e6, "a limit of at least 1,000,000 entries/s (journald "
+                    "stores about 100,000/s at most)", f"{per_second:,.0f}/s")
+        # journald multiplies the burst by up to 47/4 in 32-bit arithmetic (burst_modulate)
+        self.expect(exported["burst"] * 47 < 2**32, "a burst that cannot wrap around in "
+                    "journald's scaling (≤ 91,382,282)", exported["burst"])
+        figure("scenario 13 (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
+
+
 if __name__ == "__main__":
     unittest.main()
