@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "printers.hpp"
@@ -260,6 +261,26 @@ TEST_SUITE("forwarding" * doctest::skip(journal_socket_present())) {
         }
         CHECK_MESSAGE(daemon->wait_out_line("<6>pipejournal: second writer", 5s),
                       daemon->describe());
+    }
+
+    TEST_CASE("a line left without newline by one shell writer is not glued to the next one's") {
+        // printf 'A-no-newline' > FIFO; ...; echo B-line > FIFO — real shell redirections, each
+        // opening and closing the FIFO. With the daemon holding the FIFO open there is no end of
+        // file between them; the partial line goes out after PartialLineTimeoutSec= (1 s).
+        Sandbox box;
+        auto [daemon, ready] = start_ready({.args = box.args()});
+        std::string fifo = box.fifo.string();
+        REQUIRE(std::system(("printf 'A-no-newline' > '" + fifo + "'").c_str()) == 0);
+        auto written = Clock::now();
+        REQUIRE_MESSAGE(daemon->wait_out_line("<6>pipejournal: A-no-newline", 5s),
+                        "the partial line must go out on its own\n"
+                            << daemon->describe());
+        CHECK_MESSAGE(Clock::now() - written >= 900ms,
+                      "a partial line must wait for the timeout (1 s) before it goes out");
+        REQUIRE(std::system(("echo B-line > '" + fifo + "'").c_str()) == 0);
+        REQUIRE_MESSAGE(daemon->wait_out_line("<6>pipejournal: B-line", 5s), daemon->describe());
+        CHECK(entries_on_stdout(*daemon) ==
+              std::vector<std::string>{"<6>pipejournal: A-no-newline", "<6>pipejournal: B-line"});
     }
 
 }  // TEST_SUITE
