@@ -21,6 +21,9 @@ namespace {
 constexpr int reads_per_wakeup = 4;
 constexpr uint64_t retry_min_usec = 10'000, retry_max_usec = 1'000'000;
 constexpr uint64_t report_interval_usec = 10'000'000;  // trouble is logged at most this often
+// How long a stop waits for the rest of a cut line in a FIFO that outlives us: far below any
+// stop timeout, far above what a writer blocked on the full pipe needs to go on.
+constexpr uint64_t cut_line_wait_usec = 500'000;
 
 std::string seconds_text(uint64_t usec) {
     char text[32];
@@ -67,8 +70,9 @@ bool Channel::close() {
 }
 
 Channel::Snapshot Channel::snapshot() const {
-    return {fifo_.path(), sink_->name(), phase_,     waiting_,
-            counters_,    settings_.format.format != LineFormat::plain, drop_error_};
+    return {fifo_.path(), sink_->name(), phase_,
+            waiting_,     counters_,     settings_.format.format != LineFormat::plain,
+            drop_error_};
 }
 
 void Channel::reconfigure(const ChannelSettings& settings) {
@@ -82,6 +86,10 @@ void Channel::reconfigure(const ChannelSettings& settings) {
 }
 
 void Channel::on_readable() {
+    if (phase_ == Phase::draining) {  // the rest of a cut line arrived
+        continue_drain();
+        return;
+    }
     for (int i = 0; i < reads_per_wakeup; ++i) {
         ssize_t n = read_some(SIZE_MAX);
         if (n == -EAGAIN || n == 0)
@@ -218,6 +226,11 @@ void Channel::arm_partial_line_timer() {
 // A FIFO shared by writers has no end-of-writer signal while we hold it open ourselves: a line
 // left unfinished would wait for ever and be glued to the next writer's line.
 void Channel::on_partial_line_idle() {
+    if (phase_ == Phase::draining) {  // the wait for the rest of a cut line is over
+        if (!waiting_)
+            continue_drain();
+        return;
+    }
     if (phase_ != Phase::forwarding || waiting_ || !buffer_.has_partial_line())
         return;
     buffer_.release_partial(Line::Break::timeout);
@@ -242,7 +255,7 @@ std::size_t Channel::stop() {
                          std::strerror(error) + "); forwarding up to " + std::to_string(pending),
                      {{"PIPEJOURNAL_FIFO", fifo_.path()}, {"ERRNO", error}});
     }
-    drain_ = Drain{static_cast<std::size_t>(pending)};
+    drain_ = Drain{static_cast<std::size_t>(pending), std::nullopt};
     if (!waiting_)
         continue_drain();
     return static_cast<std::size_t>(pending);
@@ -267,19 +280,33 @@ void Channel::continue_drain() {
             drain_->bytes_left = 0;
         }
         // A FIFO that outlives us (systemd's, or one that was there) keeps the bytes we do not
-        // read for whoever reads next, so finish a cut line only from bytes already in the pipe,
-        // one at a time, taking nothing of the line after it.
+        // read for whoever reads next, so finish a cut line only from its own bytes, one at a
+        // time, taking nothing of the line after it; wait a little for the rest if it is not in
+        // the pipe yet, so the next reader does not start in the middle of a line.
         if (owned || !buffer_.has_partial_line())
             break;
         ssize_t n = read_some(1);
         if (n == 1)
             continue;
-        if (n < 0 && n != -EAGAIN)
+        if (n == -EAGAIN) {
+            uint64_t now = clock::monotonic_usec();
+            if (!drain_->cut_line_deadline_usec)
+                drain_->cut_line_deadline_usec = now + cut_line_wait_usec;
+            if (now < *drain_->cut_line_deadline_usec) {
+                readable_->set_enabled(true);  // on_readable() brings us back with the rest
+                partial_line_timer_->set_interval(*drain_->cut_line_deadline_usec - now);
+                partial_line_timer_->arm();  // on_partial_line_idle(): waited long enough
+                return;
+            }
+        } else if (n < 0) {
             log::error("Failed to read FIFO " + fifo_.path() + " while completing a cut line (" +
                            std::strerror(static_cast<int>(-n)) + ")",
                        {{"PIPEJOURNAL_FIFO", fifo_.path()}, {"ERRNO", -n}});
+        }
         break;
     }
+    readable_->set_enabled(false);
+    partial_line_timer_->set_enabled(false);
     buffer_.finish();  // a last line without '\n' goes out as it is
     if (forward() == Progress::blocked || flush() == Progress::blocked)
         return;

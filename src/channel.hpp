@@ -93,6 +93,9 @@ public:
 private:
     struct Drain {
         std::size_t bytes_left;  // of what was in the pipe when stop() came
+        // A FIFO that outlives us: the rest of a cut line may still be on its way (a writer of a
+        // line longer than PIPE_BUF blocked on the full pipe). Until when to wait for it.
+        std::optional<uint64_t> cut_line_deadline_usec;
     };
     enum class Progress { done, blocked };
 

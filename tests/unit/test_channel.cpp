@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -76,13 +76,16 @@ struct Rig {
     std::unique_ptr<Channel> channel;
     int writer = -1;
 
-    explicit Rig(std::unique_ptr<Sink> sink, ChannelSettings settings = plain()) {
+    explicit Rig(std::unique_ptr<Sink> sink, ChannelSettings settings = plain(),
+                 bool existing_fifo = false) {
         script = dynamic_cast<ScriptedSink*>(sink.get());
+        if (existing_fifo)  // as systemd's or one that was there: it outlives the channel
+            REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
         Fifo fifo = Fifo::open_or_create(path, 0600);
         writer = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         REQUIRE(writer >= 0);
-        channel = std::make_unique<Channel>(loop, std::move(fifo), std::move(sink), settings,
-                                            recorder);
+        channel =
+            std::make_unique<Channel>(loop, std::move(fifo), std::move(sink), settings, recorder);
     }
     explicit Rig(ChannelSettings settings = plain())
         : Rig(std::make_unique<ScriptedSink>(), settings) {}
@@ -127,8 +130,9 @@ TEST_CASE("lines go to the sink in order, counted") {
     CHECK(rig.script->identifier == "test");
 }
 
-TEST_CASE("a transient refusal holds the FIFO, retries with backoff, then resumes; nothing lost "
-          "or doubled") {
+TEST_CASE(
+    "a transient refusal holds the FIFO, retries with backoff, then resumes; nothing lost "
+    "or doubled") {
     Rig rig;
     rig.script->results = {0, -ECONNREFUSED, -EAGAIN, -ENOENT};
     rig.write("a\nb\nc\n");
@@ -165,6 +169,41 @@ TEST_CASE("stop forwards what was in the pipe, a cut line as eof, and finishes")
     CHECK(rig.channel->phase() == Channel::Phase::finished);
     CHECK(rig.channel->close());  // the channel created the FIFO: removed
     CHECK_FALSE(std::filesystem::exists(rig.path));
+}
+
+TEST_CASE(
+    "stop with a FIFO that outlives us: a cut line is completed from its rest, arriving "
+    "later; the next line stays in the pipe") {
+    Rig rig(std::make_unique<ScriptedSink>(), Rig::plain(), true);
+    REQUIRE(rig.channel->fifo().origin() == Fifo::Origin::reused);
+    rig.write("whole\nhead-");
+    rig.channel->stop();
+    CHECK(rig.channel->phase() == Channel::Phase::draining);  // waiting for the rest
+    for (int i = 0; i < 3; ++i)
+        rig.loop.run_once(10'000);
+    rig.write("rest\nnext\n");  // a writer blocked on the full pipe goes on
+    rig.run_until([&] { return rig.recorder.finished; });
+    CHECK(rig.script->messages == std::vector<std::string>{"whole", "head-rest"});
+    char left[16] = {};
+    CHECK(::read(rig.channel->fifo().fd(), left, sizeof left) == 5);
+    CHECK(std::string(left) == "next\n");
+    CHECK_FALSE(rig.channel->close());  // not ours: it stays
+    CHECK(std::filesystem::exists(rig.path));
+}
+
+TEST_CASE(
+    "stop with a FIFO that outlives us: a cut line whose rest does not come goes out as eof "
+    "after a bounded wait") {
+    Rig rig(std::make_unique<ScriptedSink>(), Rig::plain(), true);
+    rig.write("head-only");
+    auto start = std::chrono::steady_clock::now();
+    rig.channel->stop();
+    rig.run_until([&] { return rig.recorder.finished; });
+    auto waited = std::chrono::steady_clock::now() - start;
+    CHECK(rig.script->messages == std::vector<std::string>{"head-only"});
+    CHECK(rig.script->breaks.back() == Line::Break::eof);
+    CHECK(waited >= 400ms);
+    CHECK(waited < 2s);
 }
 
 TEST_CASE("stop while waiting: the drain goes on once the sink takes entries again") {
@@ -227,8 +266,9 @@ TEST_CASE("reconfigure: identifier, priority and LineMax take effect for the nex
     CHECK(rig.script->messages[1].size() == 1500);  // not cut at the old 1024
 }
 
-TEST_CASE("stdout nobody reads: the channel waits for EPOLLOUT, the loop stays free, and every "
-          "line comes out once when it drains") {
+TEST_CASE(
+    "stdout nobody reads: the channel waits for EPOLLOUT, the loop stays free, and every "
+    "line comes out once when it drains") {
     int out[2];
     REQUIRE(pipe2(out, O_CLOEXEC) == 0);  // blocking, as an inherited stdout usually is
     {
@@ -248,15 +288,18 @@ TEST_CASE("stdout nobody reads: the channel waits for EPOLLOUT, the loop stays f
                 ++written;
             }
         };
-        rig.run_until([&] {
-            write_more();
-            return rig.snapshot().waiting.has_value();
-        }, 10s);
+        rig.run_until(
+            [&] {
+                write_more();
+                return rig.snapshot().waiting.has_value();
+            },
+            10s);
         int ticks_at_wait = ticks;
         auto until = std::chrono::steady_clock::now() + 200ms;
         while (std::chrono::steady_clock::now() < until)
             rig.loop.run_once(10'000);
-        CHECK_MESSAGE(ticks - ticks_at_wait >= 5, "the loop must keep running while stdout is full");
+        CHECK_MESSAGE(ticks - ticks_at_wait >= 5,
+                      "the loop must keep running while stdout is full");
 
         // Now read stdout while stepping the loop, until every line has come out.
         std::string seen;
@@ -264,13 +307,15 @@ TEST_CASE("stdout nobody reads: the channel waits for EPOLLOUT, the loop stays f
         int lines = 0;
         int flags = fcntl(out[0], F_GETFL);
         fcntl(out[0], F_SETFL, flags | O_NONBLOCK);
-        rig.run_until([&] {
-            write_more();
-            for (ssize_t n; (n = ::read(out[0], chunk, sizeof chunk)) > 0;)
-                seen.append(chunk, static_cast<std::size_t>(n));
-            lines = static_cast<int>(std::count(seen.begin(), seen.end(), '\n'));
-            return lines == total;
-        }, 20s);
+        rig.run_until(
+            [&] {
+                write_more();
+                for (ssize_t n; (n = ::read(out[0], chunk, sizeof chunk)) > 0;)
+                    seen.append(chunk, static_cast<std::size_t>(n));
+                lines = static_cast<int>(std::count(seen.begin(), seen.end(), '\n'));
+                return lines == total;
+            },
+            20s);
         for (int i : {0, total / 2, total - 1})
             CHECK(seen.find("<6>test: line " + std::to_string(i) + " ") != std::string::npos);
         CHECK(rig.snapshot().counters.lines == static_cast<uint64_t>(total));
