@@ -53,6 +53,8 @@ Channel::Channel(event::Loop& loop, Fifo fifo, std::unique_ptr<Sink> sink, Chann
     sink_->set_origin({settings_.identifier, fifo_.path()});
     retry_.emplace(loop_, event::TimerSource::Mode::one_shot, retry_min_usec, 1000,
                    [this] { on_sink_ready(); });
+    wait_notice_.emplace(loop_, event::TimerSource::Mode::one_shot, settings_.wait_notice_usec,
+                         1000, [this] { notice_waiting(); });
     partial_line_timer_.emplace(loop_, event::TimerSource::Mode::one_shot,
                                 settings_.partial_line_timeout_usec.value_or(1'000'000), 10'000,
                                 [this] { on_partial_line_idle(); });
@@ -65,13 +67,17 @@ bool Channel::close() {
     readable_.reset();
     sink_writable_.reset();
     retry_.reset();
+    wait_notice_.reset();
     partial_line_timer_.reset();
     return fifo_.close_and_remove();
 }
 
 Channel::Snapshot Channel::snapshot() const {
+    std::optional<Waiting> noticed;
+    if (waiting_ && waiting_->noticed)
+        noticed = waiting_;
     return {fifo_.path(), sink_->name(), phase_,
-            waiting_,     counters_,     settings_.format.format != LineFormat::plain,
+            noticed,      counters_,     settings_.format.format != LineFormat::plain,
             drop_error_};
 }
 
@@ -161,26 +167,38 @@ void Channel::start_waiting(int error) {
     readable_->set_enabled(false);  // writers now wait in the pipe, nothing is lost
     partial_line_timer_->set_enabled(false);
     if (!waiting_) {
-        waiting_ = Waiting{clock::monotonic_usec(), error, retry_min_usec, false};
-        // With journald gone this entry is lost too; stop_waiting() says it then.
-        waiting_->announced = log::warning(
-            log::id::journal_unavailable,
-            capitalized(sink_->name()) + " does not take entries for now (" +
-                std::strerror(-error) + "); holding " + fifo_.path() + " until it does",
-            {{"PIPEJOURNAL_FIFO", fifo_.path()}, {"ERRNO", -error}});
-        listener_.channel_changed(*this);
+        waiting_ = Waiting{clock::monotonic_usec(), error, retry_min_usec, false, false};
+        if (settings_.wait_notice_usec == 0) {
+            notice_waiting();
+        } else {
+            wait_notice_->set_interval(settings_.wait_notice_usec);
+            wait_notice_->arm();
+        }
     } else {
         waiting_->retry_usec = std::min(waiting_->retry_usec * 2, retry_max_usec);
     }
     if (int fd = sink_->wait_fd(); fd >= 0) {
-        // Level-triggered: the callback disables it again before anything else.
-        if (!sink_writable_)
-            sink_writable_.emplace(loop_, fd, EPOLLOUT, [this](uint32_t) { on_sink_ready(); });
-        sink_writable_->set_enabled(true);
+        // Made anew for every wait: a sink that reconnected names another socket, maybe under
+        // the same number. Level-triggered: the callback disables it before anything else.
+        sink_writable_.reset();
+        sink_writable_.emplace(loop_, fd, EPOLLOUT, [this](uint32_t) { on_sink_ready(); });
     } else {
         retry_->set_interval(waiting_->retry_usec);
         retry_->arm();
     }
+}
+
+void Channel::notice_waiting() {
+    if (!waiting_ || waiting_->noticed)
+        return;
+    waiting_->noticed = true;
+    // With journald gone this entry is lost too; stop_waiting() says it then.
+    waiting_->announced = log::warning(
+        log::id::journal_unavailable,
+        capitalized(sink_->name()) + " does not take entries for now (" +
+            std::strerror(-waiting_->error) + "); holding " + fifo_.path() + " until it does",
+        {{"PIPEJOURNAL_FIFO", fifo_.path()}, {"ERRNO", -waiting_->error}});
+    listener_.channel_changed(*this);
 }
 
 void Channel::on_sink_ready() {
@@ -202,6 +220,9 @@ void Channel::stop_waiting() {
         return;
     Waiting waited = *waiting_;
     waiting_.reset();
+    wait_notice_->set_enabled(false);
+    if (!waited.noticed)  // busy for a moment, as a full socket is under load: nothing to say
+        return;
     if (!waited.announced)  // the sink was not there to take it when we started waiting
         log::warning(log::id::journal_unavailable,
                      capitalized(sink_->name()) + " did not take entries for " +

@@ -22,6 +22,10 @@ struct ChannelSettings {
     std::size_t line_max = 48 * 1024;
     FormatOptions format;
     std::optional<uint64_t> partial_line_timeout_usec = 1'000'000;  // nullopt: never
+    // A sink that does not take entries for less than this is busy, not unavailable (a stream
+    // socket is full whenever journald is the slower side): such a wait is neither logged nor
+    // shown in STATUS=. As long as the native socket's SO_SNDTIMEO.
+    uint64_t wait_notice_usec = 100'000;
 
     bool operator==(const ChannelSettings&) const = default;
 };
@@ -47,14 +51,15 @@ public:
         uint64_t since_usec;  // CLOCK_MONOTONIC
         int error;            // negative errno of the refusal that started it
         uint64_t retry_usec;  // current backoff, when the sink has no descriptor to wait on
-        bool announced;       // our journal_unavailable entry got through when it started
+        bool noticed;         // lasted wait_notice_usec: logged, shown, the daemon told
+        bool announced;       // our journal_unavailable entry got through when it was noticed
     };
 
     struct Snapshot {
         const std::string& fifo_path;
         std::string_view sink_name;
         Phase phase;
-        std::optional<Waiting> waiting;
+        std::optional<Waiting> waiting;  // only a wait that was noticed
         ChannelCounters counters;
         bool counts_structured;  // the format can give structured lines (not Format=plain)
         int drop_error;          // negative errno of the last entry refused for good, or 0
@@ -62,7 +67,7 @@ public:
 
     class Listener {
     public:
-        virtual void channel_changed(Channel& channel) = 0;   // waiting started or ended
+        virtual void channel_changed(Channel& channel) = 0;   // a noticed wait started or ended
         virtual void channel_finished(Channel& channel) = 0;  // drained after stop()
     protected:
         ~Listener() = default;
@@ -107,6 +112,7 @@ private:
     Progress forward();
     Progress flush();
     void start_waiting(int error);
+    void notice_waiting();
     void stop_waiting();
     void continue_drain();
     void arm_partial_line_timer();
@@ -133,6 +139,7 @@ private:
     std::optional<event::IoSource> readable_;
     std::optional<event::IoSource> sink_writable_;
     std::optional<event::TimerSource> retry_;
+    std::optional<event::TimerSource> wait_notice_;
     std::optional<event::TimerSource> partial_line_timer_;
 };
 

@@ -1,5 +1,6 @@
 #include "daemon.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include "systemd/journal.hpp"
 #include "systemd/notify.hpp"
 #include "transport/native.hpp"
+#include "transport/stream.hpp"
 #include "transport/text.hpp"
 
 namespace pj {
@@ -30,12 +32,22 @@ std::string octal(mode_t mode) {
     return text;
 }
 
+// Transport=stream (only with Format=plain, which the configuration checks). Config::transport
+// comes with the configuration's key table; native until then.
+bool uses_stream(const Config&) {
+    return false;
+}
+
 }  // namespace
 
 ChannelSettings channel_settings(const Config& config) {
     ChannelSettings settings;
     settings.identifier = config.identifier;
     settings.line_max = config.line_max;
+    // journald cuts a stream line at its own LineMax (48K), "<N>" included, and the cut-off rest
+    // would lose its priority: pieces are cut here so that each is one line for journald.
+    if (uses_stream(config))
+        settings.line_max = std::min(settings.line_max, StreamSink::default_max_message_bytes);
     settings.format.default_priority = config.default_priority;
     return settings;
 }
@@ -124,7 +136,9 @@ std::unique_ptr<Channel> Daemon::open_channel(std::vector<PassedFd>& passed) {
 
     std::unique_ptr<Sink> sink;
     Origin origin{config_.identifier, fifo->path()};
-    if (journal::socket_present()) {
+    if (journal::socket_present() && uses_stream(config_)) {
+        sink = std::make_unique<StreamSink>(origin);
+    } else if (journal::socket_present()) {
         sink = std::make_unique<NativeSink>(origin);
     } else {
         log::warning(log::id::journal_unavailable,

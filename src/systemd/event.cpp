@@ -79,7 +79,9 @@ IoSource::IoSource(Loop& loop, int fd, uint32_t events, Callback callback)
 
 int IoSource::dispatch(sd_event_source*, int, uint32_t revents, void* self) {
     auto& s = *static_cast<IoSource*>(self);
-    return guarded(s.loop_, [&] { s.callback_(revents); });
+    // A copy: the callback may destroy this source (sd-event frees it once the dispatch is over).
+    Callback callback = s.callback_;
+    return guarded(s.loop_, [&] { callback(revents); });
 }
 
 SignalSource::SignalSource(Loop& loop, int signo, Callback callback)

@@ -99,6 +99,7 @@ struct Rig {
         settings.identifier = "test";
         settings.line_max = 1024;
         settings.format.format = LineFormat::plain;
+        settings.wait_notice_usec = 0;  // every wait noticed at once (see the test of the delay)
         return settings;
     }
 
@@ -146,6 +147,30 @@ TEST_CASE(
     CHECK(rig.recorder.changes == 2);  // waiting started, waiting ended
     CHECK(rig.snapshot().counters.lines == 4);
     CHECK(rig.snapshot().counters.dropped == 0);
+}
+
+TEST_CASE(
+    "a wait shorter than wait_notice_usec (a sink busy for a moment) is neither shown nor told; "
+    "a longer one is, and so is its end") {
+    ChannelSettings settings = Rig::plain();
+    settings.wait_notice_usec = 150'000;
+    Rig rig(settings);
+    rig.script->results = {-EAGAIN, -EAGAIN};  // retried after 10 and 20 ms
+    rig.write("a\n");
+    rig.run_until([&] { return rig.script->messages.size() == 1; });
+    CHECK(rig.recorder.changes == 0);
+    CHECK_FALSE(rig.snapshot().waiting.has_value());
+
+    rig.script->results.assign(8, -EAGAIN);  // 10+20+40+80+160+320+640 ms of refusals
+    auto start = std::chrono::steady_clock::now();
+    rig.write("b\n");
+    rig.run_until([&] { return rig.snapshot().waiting.has_value(); });
+    CHECK(std::chrono::steady_clock::now() - start >= 140ms);
+    CHECK(rig.recorder.changes == 1);
+    CHECK(rig.snapshot().waiting->error == -EAGAIN);
+    rig.run_until([&] { return rig.script->messages.size() == 2; });
+    CHECK_FALSE(rig.snapshot().waiting.has_value());
+    CHECK(rig.recorder.changes == 2);
 }
 
 TEST_CASE("a permanent refusal drops that entry only; the drop's own errno is kept") {
