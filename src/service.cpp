@@ -265,7 +265,7 @@ void Service::on_reload() {
     try {
         ParsedConfig parsed = loader_.load();
         for (const std::string& warning : parsed.warnings)
-            log::warning(loader_.path() + ": " + warning, {{"PIPEJOURNAL_CONFIG", loader_.path()}});
+            log::warning(warning, {{"PIPEJOURNAL_CONFIG", loader_.path()}});
         apply(parsed.config);
         log::info(log::id::reloaded, "Reloaded configuration from " + loader_.path(),
                   {{"PIPEJOURNAL_CONFIG", loader_.path()}, {"PIPEJOURNAL_FIFO", fifo_->path()}});
