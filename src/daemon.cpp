@@ -32,23 +32,24 @@ std::string octal(mode_t mode) {
     return text;
 }
 
-// Transport=stream (only with Format=plain, which the configuration checks). Config::transport
-// comes with the configuration's key table; native until then.
-bool uses_stream(const Config&) {
-    return false;
-}
-
 }  // namespace
 
 ChannelSettings channel_settings(const Config& config) {
     ChannelSettings settings;
     settings.identifier = config.identifier;
     settings.line_max = config.line_max;
+    settings.format = {
+        .format = config.format,
+        .default_priority = config.default_priority,
+        .message_keys = config.message_keys,
+        .priority_keys = config.priority_keys,
+        .max_fields = config.max_fields,
+    };
+    settings.partial_line_timeout_usec = config.partial_line_timeout_usec;
     // journald cuts a stream line at its own LineMax (48K), "<N>" included, and the cut-off rest
     // would lose its priority: pieces are cut here so that each is one line for journald.
-    if (uses_stream(config))
+    if (config.transport == Transport::stream)
         settings.line_max = std::min(settings.line_max, StreamSink::default_max_message_bytes);
-    settings.format.default_priority = config.default_priority;
     return settings;
 }
 
@@ -136,7 +137,7 @@ std::unique_ptr<Channel> Daemon::open_channel(std::vector<PassedFd>& passed) {
 
     std::unique_ptr<Sink> sink;
     Origin origin{config_.identifier, fifo->path()};
-    if (journal::socket_present() && uses_stream(config_)) {
+    if (journal::socket_present() && config_.transport == Transport::stream) {
         sink = std::make_unique<StreamSink>(origin);
     } else if (journal::socket_present()) {
         sink = std::make_unique<NativeSink>(origin);
@@ -197,11 +198,16 @@ void Daemon::on_reload() {
     tell_manager(notify::reloading(clock::monotonic_usec(), "Reloading configuration"));
     try {
         ParsedConfig parsed = loader_.load();
-        for (const std::string& warning : parsed.warnings)
-            log::warning(loader_.path() + ": " + warning, {{"PIPEJOURNAL_CONFIG", loader_.path()}});
+        for (const std::string& warning : parsed.warnings)  // each names its file and line
+            log::warning(warning, {{"PIPEJOURNAL_CONFIG", loader_.path()}});
         apply(parsed.config);
+        std::string files;
+        for (const std::string& file : parsed.files)
+            files += (files.empty() ? "" : " and ") + file;
         log::info(
-            log::id::reloaded, "Reloaded configuration from " + loader_.path(),
+            log::id::reloaded,
+            files.empty() ? "Reloaded configuration (no file: the defaults)"
+                          : "Reloaded configuration from " + files,
             {{"PIPEJOURNAL_CONFIG", loader_.path()}, {"PIPEJOURNAL_FIFO", config_.fifo_path}});
     } catch (const ConfigError& e) {
         log::error(log::id::reload_failed,
@@ -214,6 +220,18 @@ void Daemon::on_reload() {
 
 void Daemon::apply(const Config& config) {
     Config applied = config;
+    // The sink is made at start-up. A stream carries no fields: a format that gives them must
+    // wait for the restart that brings Transport=native, and so must the whole reload.
+    if (config.transport != config_.transport) {
+        if (config_.transport == Transport::stream && config.format != LineFormat::plain)
+            throw ConfigError("Format=" + std::string(to_string(config.format)) +
+                              " needs Transport=native, which takes effect on restart; running "
+                              "with Transport=stream");
+        log::warning("Transport= takes effect on restart; still sending with Transport=" +
+                         std::string(to_string(config_.transport)),
+                     {{"PIPEJOURNAL_FIFO", config_.fifo_path}});
+    }
+    applied.transport = config_.transport;
     if (config.fifo_path != config_.fifo_path || config.fifo_mode != config_.fifo_mode)
         log::warning(
             "FIFO= and FIFOMode= take effect on restart; still forwarding " + config_.fifo_path,
