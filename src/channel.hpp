@@ -22,10 +22,11 @@ struct ChannelSettings {
     std::size_t line_max = 48 * 1024;
     FormatOptions format;
     std::optional<uint64_t> partial_line_timeout_usec = 1'000'000;  // nullopt: never
-    // A sink that does not take entries for less than this is busy, not unavailable (a stream
-    // socket is full whenever journald is the slower side): such a wait is neither logged nor
-    // shown in STATUS=. As long as the native socket's SO_SNDTIMEO.
-    uint64_t wait_notice_usec = 100'000;
+    // A sink that does not take entries for less than this is busy, not unavailable: a stream
+    // socket is full whenever journald is the slower side, and journald itself pauses for a
+    // moment now and then (rotating a file, catching up after a start). Such a wait is neither
+    // logged nor shown in STATUS=.
+    uint64_t wait_notice_usec = 250'000;
 
     bool operator==(const ChannelSettings&) const = default;
 };
