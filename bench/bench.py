@@ -47,6 +47,15 @@ JOURNAL_DROPPED_ID = "a596d6fe7bfa4994828e72309e95d61e"
 SENDERS = {
     "pipejournal": dict(unit="pipejournal.service", fifo="/run/pipejournal/in",
                         ident="pipejournal"),
+    # Transport=stream, Format=plain (/etc/pipejournal/bench-stream.conf): journald's stream
+    # protocol, as systemd-cat
+    "pipejournal stream": dict(unit="pipejournal@bench-stream.service",
+                               fifo="/run/pipejournal/bench-stream", ident="bench-stream"),
+    # native, as "pipejournal", without the unit's LogExtraFields=PIPEJOURNAL_FIFO=: what that
+    # field costs journald on native entries (which carry the same field themselves)
+    "pipejournal, no LogExtraFields": dict(unit="pipejournal@bench-nolef.service",
+                                           fifo="/run/pipejournal/bench-nolef",
+                                           ident="bench-nolef"),
     "ceiling (C)": dict(unit="bench-ceiling.service", fifo="/run/bench-ceiling/in",
                         ident="bench-ceiling"),
     "systemd-cat": dict(unit="bench-systemd-cat.service", fifo="/run/bench-systemd-cat/in",
@@ -79,7 +88,12 @@ Description=Benchmark reference: systemd-cat (journald stream protocol)
 Type=simple
 StandardInput=file:/run/bench-systemd-cat/in
 ExecStart=/usr/bin/systemd-cat -t bench-systemd-cat
+# as pipejournal's units: journald adds the field to every entry
+LogExtraFields=PIPEJOURNAL_FIFO=/run/bench-systemd-cat/in
 """,
+    "/etc/pipejournal/bench-stream.conf": "[PipeJournal]\nTransport=stream\nFormat=plain\n",
+    "/etc/systemd/system/pipejournal@bench-nolef.service.d/50-bench.conf":
+        "[Service]\n# the empty assignment clears the unit's LogExtraFields=\nLogExtraFields=\n",
 }
 
 
@@ -155,6 +169,7 @@ def case_throughput(c, args, failures) -> dict:
                                 f"last line seen: {r['last_line_seen']}")
     summary = {}
     ceiling = runs.get("ceiling (C)", [])
+    cat = runs.get("systemd-cat", [])
     for name, rs in runs.items():
         # Each sender against the ceiling run next to it in the same round: both saw the same
         # machine, so the ratio is steadier than the ratio of medians when the machine is noisy.
@@ -162,6 +177,10 @@ def case_throughput(c, args, failures) -> dict:
         paired_cpu = [r["sender_us_per_line"] / c["sender_us_per_line"]
                       for r, c in zip(rs, ceiling) if c["sender_us_per_line"] > 0]
         summary[name] = {
+            "vs_systemd_cat": stats([r["lines_per_s"] / c["lines_per_s"] for r, c in zip(rs, cat)]),
+            "journald_vs_systemd_cat": stats([r["journald_us_per_line"] / c["journald_us_per_line"]
+                                              for r, c in zip(rs, cat)
+                                              if c["journald_us_per_line"] > 0]),
             "vs_ceiling": stats(paired),
             "cpu_vs_ceiling": stats(paired_cpu),
             "other_cpu_s": stats([r["other_cpu_s"] for r in rs]),
@@ -315,6 +334,18 @@ def targets(res: dict) -> list[tuple[str, str, str, bool | None]]:
         rows.append(("own CPU/line ≤ 1.15× ceiling",
                      f"{fmt(pj['cpu_vs_ceiling'], 2)}× paired ({pj['sender_us_per_line']['median']:.2f}"
                      f" vs {ce['sender_us_per_line']['median']:.2f} µs/line)", cpu <= 1.15))
+    if tp and "pipejournal stream" in tp and "systemd-cat" in tp:
+        st, cat = tp["pipejournal stream"], tp["systemd-cat"]
+        rows.append(("stream: lines/s ≥ 0.95× systemd-cat, 0 lost",
+                     f"{fmt(st['vs_systemd_cat'], 3)}× paired per round (medians "
+                     f"{st['lines_per_s']['median']:,.0f} vs {cat['lines_per_s']['median']:,.0f} "
+                     f"lines/s), {st['lost']} lost",
+                     st["vs_systemd_cat"]["median"] >= 0.95 and st["lost"] == 0))
+        rows.append(("stream: journald CPU/line ≤ 1.1× systemd-cat",
+                     f"{fmt(st['journald_vs_systemd_cat'], 2)}× paired "
+                     f"({st['journald_us_per_line']['median']:.2f} vs "
+                     f"{cat['journald_us_per_line']['median']:.2f} µs/line)",
+                     st["journald_vs_systemd_cat"]["median"] <= 1.1))
     df = res.get("defaults")
     if df:
         rows.append(("journald at its defaults: 0 lost",
@@ -374,18 +405,28 @@ def render(res: dict) -> str:
         out.append(f"Fresh (rotated, vacuumed) journal per run; senders interleaved, "
                    f"{tp['rounds']} rounds; median [min..max]. CPU from /proc/PID/stat "
                    "(utime+stime) over the run.\n")
-        out.append("| sender | lines/s | × ceiling (paired) | sender CPU µs/line "
-                   "| journald CPU µs/line | lost | other CPU s |")
-        out.append("|---|---|---|---|---|---|---|")
+        out.append("| sender | lines/s | × ceiling (paired) | × systemd-cat (paired) "
+                   "| sender CPU µs/line | journald CPU µs/line | lost | other CPU s |")
+        out.append("|---|---|---|---|---|---|---|---|")
         for name, s in tp["summary"].items():
             out.append(f"| {name} | {fmt(s['lines_per_s'], 0)} | {fmt(s['vs_ceiling'], 2)} "
+                       f"| {fmt(s['vs_systemd_cat'], 2)} "
                        f"| {fmt(s['sender_us_per_line'], 2)} "
                        f"| {fmt(s['journald_us_per_line'], 2)} | {s['lost']} "
                        f"| {fmt(s['other_cpu_s'], 1)} |")
         out.append("")
-        out.append("× ceiling (paired): each run divided by the ceiling run of the same round. "
+        out.append("× ceiling / × systemd-cat (paired): each run divided by the ceiling's or "
+                   "systemd-cat's run of the same round. "
                    "Other CPU s: CPU time the machine spent on anything but the sender, journald "
                    "and the benchmark's writer/poller during the run (other load skews a run).")
+        out.append("")
+        out.append("pipejournal: pipejournal.service as installed (native, Format=auto). "
+                   "pipejournal stream: the instance pipejournal@bench-stream with Transport=stream "
+                   "and Format=plain. pipejournal, no LogExtraFields: the instance "
+                   "pipejournal@bench-nolef, native, with a drop-in that clears the unit's "
+                   "LogExtraFields=PIPEJOURNAL_FIFO=... (native entries carry the field "
+                   "themselves; the row shows what journald's copy of it costs). systemd-cat runs in "
+                   "a unit with the same LogExtraFields= as pipejournal's units.")
         out.append("")
         fields = {n: ",".join(s["fields"]) for n, s in tp["summary"].items()}
         out.append("Fields per entry (besides journald's trusted ones): " +
