@@ -23,6 +23,15 @@ namespace {
 // fragments (unix_stream_sendmsg). A write no longer than one skb is taken whole or not at all.
 constexpr std::size_t skb_data_max = 32 * 1024;
 
+// Writes of an eighth of the send buffer (as the kernel counts it, doubled). The kernel says the
+// socket is writable again once a quarter of its buffer is left, and frees an skb only when
+// journald has read all of it: with writes of half the buffer that is when it is empty, and
+// journald waits for us on every refill (measured: 0.83-0.86 times systemd-cat's lines/s, 1.17-1.19
+// times its journald CPU per line). With an eighth, one to two writes' worth is still queued.
+std::size_t chunk_for(std::size_t send_buffer) noexcept {
+    return std::min(send_buffer / 8, skb_data_max);
+}
+
 // Compacting the buffer costs a memmove; do it once this much has been written.
 constexpr std::size_t compact_after = 64 * 1024;
 
@@ -46,8 +55,7 @@ std::size_t after_last_line_end(const std::string& text, std::size_t begin,
 
 StreamSink::StreamSink(const Origin& origin, Options options)
     : options_(std::move(options)),
-      chunk_max_(std::min<std::size_t>(static_cast<std::size_t>(options_.send_buffer_bytes) - 64,
-                                       skb_data_max)),
+      chunk_max_(chunk_for(2 * static_cast<std::size_t>(options_.send_buffer_bytes))),
       fifo_(origin.fifo_path),
       identifier_(origin.identifier) {
     pending_.reserve(2 * chunk_max_ + 256);
@@ -199,7 +207,7 @@ int StreamSink::open_connection() noexcept {
     (void)setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);  // best effort
     socklen_t length = sizeof size;
     if (getsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &size, &length) == 0 && size > 2 * 1024)
-        chunk_max_ = std::min<std::size_t>(static_cast<std::size_t>(size) / 2 - 64, skb_data_max);
+        chunk_max_ = chunk_for(static_cast<std::size_t>(size));
 
     sockaddr_un address{};
     address.sun_family = AF_UNIX;

@@ -43,10 +43,10 @@ class StreamSink final : public Sink {
 public:
     struct Options {
         std::string socket_path = "/run/systemd/journal/stdout";
-        // SO_SNDBUF (the kernel doubles it): the most journald can have unread, and so the most
-        // a broken connection can lose. 16 KiB: about 48 KiB of lines at most, 470 lines of 100
-        // bytes, as many as journald's native socket queue holds (512 datagrams).
-        int send_buffer_bytes = 16 * 1024;
+        // SO_SNDBUF (the kernel doubles it): what journald can have unread, and so the most a
+        // broken connection can lose: 128 KiB of socket buffers and one write, about 140 KiB of
+        // lines. Less starves journald (docs/design.md has the measurements).
+        int send_buffer_bytes = 64 * 1024;
         // The longest message journald takes as one line, after "<N>" and before '\n' (its
         // LineMax=, 48K by default, counts the prefix). Longer messages are written as several
         // lines with the same prefix; the channel cuts lines to this size (max_message_bytes).
