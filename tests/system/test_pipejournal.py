@@ -1168,12 +1168,14 @@ class T11JournaldDownStream(T11JournaldDown):
 
 
 class T12JournaldStalledStream(T12JournaldStalled):
-    """Scenario 12 over a journald stream connection: journald frozen, the stream socket fills
-    (its send buffer is small), send() gives EAGAIN at once, the channel waits for EPOLLOUT and
-    says so after 100 ms; the connection stays; after SIGCONT every line arrives once, in
-    order."""
+    """Scenario 12 over a journald stream connection: journald frozen, the stream socket fills,
+    send() gives EAGAIN at once, the channel waits for EPOLLOUT and says so after 250 ms; the
+    connection stays; after SIGCONT every line arrives once, in order."""
 
     TRANSPORT = "stream"
+    #: 480,000 bytes: the stream socket (128 KiB of socket buffers) and the sink's buffer hold
+    #: more than journald's datagram queue, so it takes more lines until the writer must block.
+    LINES = 6_000
 
 
 # ==========================================================================================
