@@ -6,9 +6,11 @@ set -euo pipefail
 packages=(
   # build
   g++ meson ninja-build pkg-config cmake
-  libsystemd-dev libspdlog-dev libfmt-dev libinih-dev systemd
+  libsystemd-dev libspdlog-dev libfmt-dev libinih-dev libsimdjson-dev systemd
   # tests
   doctest-dev systemd-container python3
+  # tests: real loggers' output (the npm ones: tests/loggers/package.json)
+  python3-structlog python3-pythonjsonlogger
   # benchmarks
   python3-systemd
 )
