@@ -1,6 +1,6 @@
 // Maps lines through LineMapper as the daemon does and prints each entry as one JSON object:
 //
-//   pj-map-lines [--format=auto|plain|json|logfmt] [--max-fields=N] < lines
+//   pj-map-lines [--format=auto|plain|json|logfmt] [--default-priority=N] [--max-fields=N] < lines
 //   {"message": "...", "priority": 3, "structured": true, "format_error": "", "fields":
 //   [["USER_ID", "17"], ...]}
 //
@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
             options.format = pj::LineFormat::json;
         else if (arg == "--format=logfmt")
             options.format = pj::LineFormat::logfmt;
+        else if (arg.starts_with("--default-priority="))
+            options.default_priority = std::stoi(std::string(arg.substr(19)));
         else if (arg.starts_with("--max-fields="))
             options.max_fields = std::stoul(std::string(arg.substr(13)));
         else {
