@@ -1,5 +1,6 @@
 #include "format/fields.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <cstdio>
@@ -69,19 +70,52 @@ void append_field_name(std::string& out, std::string_view sanitized) {
         sanitized.remove_prefix(1);
     // Ours alone: a writer must not be able to set or repeat the fields that say what the entry is
     // and where it came from.
-    bool prefixed = sanitized.empty() || (sanitized.front() >= '0' && sanitized.front() <= '9') ||
-                    sanitized == "MESSAGE" || sanitized == "PRIORITY" ||
-                    sanitized == "SYSLOG_IDENTIFIER" || sanitized.starts_with("PIPEJOURNAL_");
-    std::size_t room = max_name_size;
-    if (prefixed) {
-        out += "F_";
-        room -= 2;
+    bool prefixed = sanitized.empty() || (sanitized.front() >= '0' && sanitized.front() <= '9');
+    if (!prefixed) {
+        switch (sanitized.front()) {
+        case 'M': prefixed = sanitized == "MESSAGE"; break;
+        case 'P':
+            prefixed = sanitized == "PRIORITY" || sanitized.starts_with("PIPEJOURNAL_");
+            break;
+        case 'S': prefixed = sanitized == "SYSLOG_IDENTIFIER"; break;
+        }
     }
-    out.append(sanitized.substr(0, room));
+    std::size_t room = prefixed ? max_name_size - 2 : max_name_size;
+    std::size_t size = std::min(sanitized.size(), room);
+    std::size_t at = out.size();
+    out.resize(at + (prefixed ? 2 : 0) + size);
+    char* name = out.data() + at;
+    if (prefixed) {
+        *name++ = 'F';
+        *name++ = '_';
+    }
+    std::copy_n(sanitized.data(), size, name);
 }
 
-void FieldBuilder::start(const FormatOptions& options) {
+FieldBuilder::KeyList FieldBuilder::make_key_list(const FormatOptions& options) {
+    KeyList list;
+    // Lengths 0..63 each have their group; 64 and longer share the last one.
+    auto group = [](std::size_t size) { return std::min<std::size_t>(size, 64); };
+    for (std::size_t g = 0; g <= 64; ++g) {
+        list.starts[g] = static_cast<std::uint16_t>(list.by_length.size());
+        for (bool is_message : {true, false}) {
+            const auto& keys = is_message ? options.message_keys : options.priority_keys;
+            for (std::size_t i = 0; i < keys.size() && list.by_length.size() < UINT16_MAX; ++i)
+                if (group(keys[i].size()) == g)
+                    list.by_length.push_back({keys[i], is_message, static_cast<int>(i)});
+        }
+    }
+    list.starts[65] = static_cast<std::uint16_t>(list.by_length.size());
+    return list;
+}
+
+void FieldBuilder::configure(const FormatOptions& options) {
     options_ = &options;
+    keys_ = make_key_list(options);
+}
+
+void FieldBuilder::start() {
+    assert(options_);
     arena_.clear();
     sanitized_.clear();
     path_.clear();
@@ -94,24 +128,46 @@ void FieldBuilder::start(const FormatOptions& options) {
     priority_readable_ = false;
 }
 
-int FieldBuilder::match(const std::vector<std::string>& keys) const noexcept {
-    for (std::size_t i = 0; i < keys.size(); ++i)
-        if (keys[i] == path_)
-            return static_cast<int>(i);
-    return -1;
+// The current key's path (path_ '.' key when nested, else key) against MessageKeys= and
+// PriorityKeys=: the first match in each list.
+void FieldBuilder::match(std::string_view key, bool nested) noexcept {
+    message_key_ = priority_key_ = -1;
+    std::size_t size = nested ? path_.size() + 1 + key.size() : key.size();
+    std::size_t group = std::min<std::size_t>(size, 64);
+    for (std::size_t i = keys_.starts[group]; i < keys_.starts[group + 1]; ++i) {
+        const KeyList::Key& candidate = keys_.by_length[i];
+        int& found = candidate.is_message ? message_key_ : priority_key_;
+        if (found >= 0 || candidate.text.size() != size)
+            continue;
+        if (!nested) {
+            // Keys are short and mostly differ in their first byte: no memcmp call for those.
+            if (size == 0 || (candidate.text[0] == key[0] && candidate.text == key))
+                found = candidate.index;
+        } else if (candidate.text.starts_with(path_) && candidate.text[path_.size()] == '.' &&
+                   candidate.text.ends_with(key)) {
+            found = candidate.index;
+        }
+    }
 }
 
 void FieldBuilder::enter(std::string_view key) {
+    static constexpr auto name_bytes = [] {
+        std::array<char, 256> table{};
+        for (std::size_t c = 0; c < table.size(); ++c)
+            table[c] = sanitize_name_byte(static_cast<char>(c));
+        return table;
+    }();
+    const bool nested = !levels_.empty();
     levels_.push_back({sanitized_.size(), path_.size()});
-    if (!path_.empty()) {
-        sanitized_ += '_';
-        path_ += '.';
-    }
-    path_ += key;
+    key_ = key;
+    std::size_t at = sanitized_.size();
+    sanitized_.resize(at + (nested ? 1 : 0) + key.size());
+    char* out = sanitized_.data() + at;
+    if (nested)
+        *out++ = '_';
     for (char c : key)
-        sanitized_ += sanitize_name_byte(c);
-    message_key_ = match(options_->message_keys);
-    priority_key_ = match(options_->priority_keys);
+        *out++ = name_bytes[static_cast<unsigned char>(c)];
+    match(key, nested);
     name_made_ = false;
 }
 
@@ -176,15 +232,19 @@ bool FieldBuilder::add_literal(std::string_view text) {
 }
 
 void FieldBuilder::add_null() {
-    add_container();
-}
-
-void FieldBuilder::add_container() {
     if (priority_key_ >= 0 && (priority_best_ < 0 || priority_key_ < priority_best_)) {
         priority_best_ = priority_key_;
         priority_readable_ = false;
     }
     message_key_ = priority_key_ = -1;
+}
+
+void FieldBuilder::add_container() {
+    add_null();
+    // Members entered from now on are nested in this key.
+    if (levels_.size() > 1)
+        path_ += '.';
+    path_ += key_;
 }
 
 bool FieldBuilder::add_element(std::string_view text) {

@@ -2,6 +2,7 @@
 // and the builder that collects one line's fields, MESSAGE and PRIORITY. Pure: no I/O.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -31,7 +32,7 @@ std::optional<int> priority_from_level(std::string_view level) noexcept;
 // name.
 void append_field_name(std::string& out, std::string_view sanitized);
 
-inline char sanitize_name_byte(char c) noexcept {
+constexpr char sanitize_name_byte(char c) noexcept {
     if (c >= 'a' && c <= 'z')
         return static_cast<char>(c - 'a' + 'A');
     if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
@@ -48,7 +49,10 @@ inline char sanitize_name_byte(char c) noexcept {
 // buffers, or arena()).
 class FieldBuilder {
 public:
-    void start(const FormatOptions& options);
+    // The options every later line is read with; again whenever they change. `options` must
+    // outlive the builder's use of it.
+    void configure(const FormatOptions& options);
+    void start();  // a new line
 
     // Key path: enter() a member of the current object, leave() it when its value is done.
     void enter(std::string_view key);
@@ -92,17 +96,31 @@ private:
         std::size_t sanitized_size;
         std::size_t path_size;
     };
+    // MessageKeys= and PriorityKeys= together, grouped by length (each with its index in its own
+    // list), so that a key is compared only with those of its own length: usually none.
+    struct KeyList {
+        struct Key {
+            std::string_view text;
+            bool is_message;  // else a priority key
+            int index;
+        };
+        std::vector<Key> by_length;              // ordered by length, then list, then index
+        std::array<std::uint16_t, 66> starts{};  // keys of length n: [starts[n], starts[n+1])
+    };
+    static KeyList make_key_list(const FormatOptions& options);
 
     bool add(std::string_view value, bool in_arena, std::size_t arena_begin);
     void choose(std::size_t record,
                 bool is_string);  // is the current key's value MESSAGE, the level?
-    int match(const std::vector<std::string>& keys) const noexcept;
+    void match(std::string_view key, bool nested) noexcept;  // sets message_key_, priority_key_
     std::string_view value_of(const Record& record) const noexcept;
 
     const FormatOptions* options_ = nullptr;
     std::string arena_;
+    KeyList keys_;
     std::string sanitized_;  // the current key path, mapped for a field name
-    std::string path_;       // the current key path as written, joined with '.'
+    std::string path_;       // the path of the objects the current key is in, joined with '.'
+    std::string_view key_;   // the current key, as written
     std::vector<Level> levels_;
     std::vector<Record> records_;
     std::vector<journal::Field> fields_;

@@ -1,10 +1,29 @@
 #include "format/logfmt.hpp"
 
+#include <array>
+#include <cstdint>
+
 namespace pj {
 namespace {
 
+// Byte classes, so that each scanning loop tests one table entry per byte.
+enum : std::uint8_t { blank = 1, ends_key = 2, ends_quoted = 4 };
+
+constexpr auto byte_class = [] {
+    std::array<std::uint8_t, 256> table{};
+    table[' '] = table['\t'] = blank | ends_key;
+    table['='] = ends_key;
+    table['"'] = ends_key | ends_quoted;
+    table['\\'] = ends_quoted;
+    return table;
+}();
+
+bool is(char c, std::uint8_t what) noexcept {
+    return byte_class[static_cast<unsigned char>(c)] & what;
+}
+
 bool is_blank(char c) noexcept {
-    return c == ' ' || c == '\t';
+    return is(c, blank);
 }
 
 }  // namespace
@@ -21,7 +40,7 @@ ReadResult read_logfmt(std::string_view text, FieldBuilder& builder) {
         if (i == n)
             break;
         std::size_t key_begin = i;
-        while (i < n && !is_blank(text[i]) && text[i] != '=' && text[i] != '"')
+        while (i < n && !is(text[i], ends_key))
             ++i;
         std::string_view key = text.substr(key_begin, i - key_begin);
         if (i < n && text[i] == '"')
@@ -35,7 +54,7 @@ ReadResult read_logfmt(std::string_view text, FieldBuilder& builder) {
         } else if (++i < n && text[i] == '"') {
             // Quoted: decoded into the arena only when it holds an escape.
             std::size_t begin = ++i;
-            while (i < n && text[i] != '"' && text[i] != '\\')
+            while (i < n && !is(text[i], ends_quoted))
                 ++i;
             if (i < n && text[i] == '"') {
                 added = builder.add_string(text.substr(begin, i - begin));

@@ -21,11 +21,14 @@ bool starts_like_json(std::string_view text) noexcept {
 
 }  // namespace
 
-LineMapper::LineMapper(FormatOptions options) : options_(std::move(options)) {}
+LineMapper::LineMapper(FormatOptions options) : options_(std::move(options)) {
+    builder_.configure(options_);
+}
 LineMapper::~LineMapper() = default;
 
 void LineMapper::set_options(FormatOptions options) {
     options_ = std::move(options);
+    builder_.configure(options_);
 }
 
 Entry LineMapper::map(const Line& line) {
@@ -57,7 +60,7 @@ Entry LineMapper::map(const Line& line) {
 
 void LineMapper::map_structured(std::string_view text, std::optional<int> prefix_priority,
                                 Entry& entry) {
-    builder_.start(options_);
+    builder_.start();
     ReadResult result;
     if (options_.format == LineFormat::logfmt) {
         result = read_logfmt(text, builder_);
