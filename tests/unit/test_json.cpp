@@ -105,12 +105,17 @@ TEST_SUITE("json") {
     TEST_CASE("MessageKeys= and PriorityKeys= are configurable, dotted names match nested paths") {
         FormatOptions options;
         options.message_keys = {"log.message", "text"};
-        options.priority_keys = {"sev"};
+        options.priority_keys = {"sev", "a.b.c"};
         check_mapped(
             {
                 {R"({"log":{"message":"nested"},"msg":"m"})", "nested", 6, "MSG=m"},
                 {R"({"log.message":"literal","sev":"err"})", "literal", 3, "SEV=err"},
                 {R"({"text":"t","level":"err"})", "t", 6, "LEVEL=err"},
+                {R"({"a":{"b":{"c":"crit"}}})", R"({"a":{"b":{"c":"crit"}}})", 2, "A_B_C=crit"},
+                {R"({"a":{"b.c":"alert"}})", R"({"a":{"b.c":"alert"}})", 1, "A_B_C=alert"},
+                {R"({"a.b":{"c":"warn"}})", R"({"a.b":{"c":"warn"}})", 4, "A_B_C=warn"},
+                {R"({"x":{"a":{"b":{"c":"err"}}}})", R"({"x":{"a":{"b":{"c":"err"}}}})", 6,
+                 "X_A_B_C=err"},
             },
             options);
     }
