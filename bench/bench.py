@@ -294,7 +294,10 @@ def case_inprocess(build: Path, args, failures) -> dict:
             if "Collected :" in line:
                 out["linebuffer_instructions_per_line"] = int(line.split(":")[1]) / n
     log(f"in-process: LineBuffer+LineMapper {out['linebuffer_ns_per_line']['median']:.1f} ns/line "
-        f"(memchr alone {out['memchr_ns_per_line']['median']:.1f})")
+        f"(Format=auto {out['linebuffer_auto_ns_per_line']['median']:.1f}, "
+        f"memchr alone {out['memchr_ns_per_line']['median']:.1f}); map JSON "
+        f"{out['json_map_ns_per_line']['median']:.0f}, logfmt "
+        f"{out['logfmt_map_ns_per_line']['median']:.0f} ns/line")
     return out
 
 
@@ -462,8 +465,18 @@ def render(res: dict) -> str:
         ir = ip.get("linebuffer_instructions_per_line")
         out.append(f"| LineBuffer + LineMapper | {lb['median']:.1f} [{lb['best']:.1f}..{lb['worst']:.1f}] "
                    f"| {f'{ir:.0f}' if ir else 'n/a'} |")
+        la = ip.get("linebuffer_auto_ns_per_line")
+        if la:
+            out.append(f"| LineBuffer + LineMapper, Format=auto (same plain lines) | {la['median']:.1f} "
+                       f"[{la['best']:.1f}..{la['worst']:.1f}] ({la['median'] / lb['median']:.3f}x plain) | |")
         out.append(f"| bare memchr split (for scale) | {mc['median']:.1f} "
                    f"[{mc['best']:.1f}..{mc['worst']:.1f}] | |")
+        for key, what in (("json_map", "JSON"), ("logfmt_map", "logfmt")):
+            f = ip.get(f"{key}_ns_per_line")
+            if f:
+                size = ip.get(f"{key.split('_')[0]}_bytes_per_line", 0)
+                out.append(f"| LineMapper::map, {what} lines of {size:.0f} bytes, 13 fields | "
+                           f"{f['median']:.0f} [{f['best']:.0f}..{f['worst']:.0f}] | |")
         out.append("")
     rows = targets(res)
     if rows:

@@ -610,7 +610,6 @@ class T10Security(Scenario):
                 self.c.systemctl("stop", SOCKET, check=False)
 
 
-
 # ==========================================================================================
 #: Writes numbered lines "PREFIX %08d", padded with '.' to WIDTH bytes with the newline (0: no
 #: padding), into the FIFO in writes of whole lines up to 4 KiB (each one atomic); prints its
@@ -1118,6 +1117,8 @@ class T13RateLimitDefaults(Scenario):
         figure("scenario 13 (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
 
 
+# ===================================================================================
+
 # ==========================================================================================
 def unavailable(reason: str) -> None:
     """A prerequisite on the host is missing: skip with the reason, but in CI (CI set, as
@@ -1386,6 +1387,61 @@ class T31FleetJournalRemote(Scenario):
             user_fields(remote[3]))))
         files = c.sh(f"ls {REMOTE_DIR}").stdout.split()
         figure("remote journal files", " ".join(files))
+
+# ==========================================================================================
+class T16Structured(Scenario):
+    def test_json_lines_are_found_by_priority_and_their_own_fields(self):
+        """Format=auto (the default): a pino-style error line is found by `journalctl -p err` and
+        by its own field USER_ID=17; its array is a repeated field in `journalctl -o json`;
+        `<N>` wins over the level; a plain line stays exactly as it was; an object nested too
+        deep is forwarded plain with PIPEJOURNAL_FORMAT_ERROR=."""
+        c = self.c
+        self.start()
+        cursor = c.cursor()
+        deep = '{"a":' * 17 + "1" + "}" * 17
+        lines = [
+            '{"level":50,"time":1700000000000,"pid":4242,"hostname":"web-01",'
+            '"user":{"id":17},"tags":["db","disk"],"msg":"disk full"}',
+            '<5>{"level":"debug","msg":"prefix wins","n":-0.0}',
+            "plain line with {braces} and level=error",
+            deep,
+        ]
+        c.write_file(FIFO, "".join(line + "\n" for line in lines))
+        entries = self.wait_forwarded(4, cursor=cursor)
+        got = {text(e, "MESSAGE"): e for e in entries}
+
+        errors = self.forwarded("USER_ID=17", cursor=cursor)
+        self.expect(len(errors) == 1, "journalctl USER_ID=17 finds exactly the JSON error line",
+                    [text(e, "MESSAGE") for e in errors])
+        e = errors[0]
+        self.expect(text(e, "MESSAGE") == "disk full" and e.get("PRIORITY") == "3",
+                    "MESSAGE=disk full PRIORITY=3", (text(e, "MESSAGE"), e.get("PRIORITY")))
+        self.expect(e.get("TAGS") == ["db", "disk"], "TAGS as a repeated field: [db, disk]",
+                    e.get("TAGS"))
+        want = {"LEVEL": "50", "TIME": "1700000000000", "PID": "4242", "HOSTNAME": "web-01"}
+        seen = {k: e.get(k) for k in want}
+        self.expect(seen == want, f"fields {want}", seen)
+        self.expect(user_fields(e) == FORWARDED_FIELDS | set(want) | {"USER_ID", "TAGS"},
+                    "no other fields", sorted(user_fields(e)))
+
+        by_priority = [text(x, "MESSAGE") for x in c.journal(
+            f"PIPEJOURNAL_FIFO={FIFO}", args=["-p", "err"], after_cursor=cursor)]
+        self.expect(by_priority == ["disk full"], "journalctl -p err finds the error line only",
+                    by_priority)
+
+        p = got.get("prefix wins")
+        self.expect(p is not None and p.get("PRIORITY") == "5" and p.get("N") == "-0.0"
+                    and p.get("LEVEL") == "debug",
+                    "prefix wins: PRIORITY=5, LEVEL=debug, N=-0.0 as written",
+                    p and {k: p.get(k) for k in ("PRIORITY", "LEVEL", "N")})
+        plain = got.get(lines[2])
+        self.expect(plain is not None and user_fields(plain) == FORWARDED_FIELDS,
+                    "the plain line as it was, no fields of its own", plain)
+        d = got.get(deep)
+        self.expect(d is not None and d.get("PIPEJOURNAL_FORMAT_ERROR") == "nested deeper than 16 levels"
+                    and user_fields(d) == FORWARDED_FIELDS | {"PIPEJOURNAL_FORMAT_ERROR"},
+                    "the deep object plain, with PIPEJOURNAL_FORMAT_ERROR=", d)
+        self.stop()
 
 
 if __name__ == "__main__":
