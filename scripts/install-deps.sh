@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   g++ meson ninja-build pkg-config cmake
-  libsystemd-dev libspdlog-dev libfmt-dev libinih-dev systemd
+  libsystemd-dev libspdlog-dev libfmt-dev systemd
   # tests
   doctest-dev systemd-container python3
   # benchmarks

@@ -36,7 +36,14 @@ ChannelSettings channel_settings(const Config& config) {
     ChannelSettings settings;
     settings.identifier = config.identifier;
     settings.line_max = config.line_max;
-    settings.format.default_priority = config.default_priority;
+    settings.format = {
+        .format = config.format,
+        .default_priority = config.default_priority,
+        .message_keys = config.message_keys,
+        .priority_keys = config.priority_keys,
+        .max_fields = config.max_fields,
+    };
+    settings.partial_line_timeout_usec = config.partial_line_timeout_usec;
     return settings;
 }
 
@@ -183,12 +190,16 @@ void Daemon::on_reload() {
     tell_manager(notify::reloading(clock::monotonic_usec(), "Reloading configuration"));
     try {
         ParsedConfig parsed = loader_.load();
-        for (const std::string& warning : parsed.warnings)
-            log::warning(loader_.path() + ": " + warning, {{"PIPEJOURNAL_CONFIG", loader_.path()}});
+        for (const std::string& warning : parsed.warnings)  // each names its file and line
+            log::warning(warning, {{"PIPEJOURNAL_CONFIG", loader_.path()}});
         apply(parsed.config);
-        log::info(
-            log::id::reloaded, "Reloaded configuration from " + loader_.path(),
-            {{"PIPEJOURNAL_CONFIG", loader_.path()}, {"PIPEJOURNAL_FIFO", config_.fifo_path}});
+        std::string files;
+        for (const std::string& file : parsed.files)
+            files += (files.empty() ? "" : " and ") + file;
+        log::info(log::id::reloaded,
+                  files.empty() ? "Reloaded configuration (no file: the defaults)"
+                                : "Reloaded configuration from " + files,
+                  {{"PIPEJOURNAL_CONFIG", loader_.path()}, {"PIPEJOURNAL_FIFO", config_.fifo_path}});
     } catch (const ConfigError& e) {
         log::error(log::id::reload_failed,
                    std::string("Failed to reload, keeping the running configuration: ") + e.what(),

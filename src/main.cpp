@@ -1,8 +1,10 @@
 // pipejournal: forwards every line written into a FIFO to the systemd journal.
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -46,8 +48,12 @@ int main(int argc, char* argv[]) {
         return pj::exit_success;
     }
 
-    pj::log::setup(pj::log::detect_target(), command_line.log_level.value_or(pj::LogLevel::info));
-    pj::ConfigLoader loader(std::move(command_line));
+    pj::log::setup(pj::log::detect_target(), command_line.applied_to({}).log_level);
+    // pipejournal@.service sets it to its instance name (%i); unset or empty: no instance.
+    std::optional<std::string> instance;
+    if (const char* name = std::getenv("PIPEJOURNAL_INSTANCE"); name && *name)
+        instance = name;
+    pj::ConfigLoader loader(std::move(command_line), std::move(instance));
     pj::ParsedConfig parsed;
     try {
         parsed = loader.load();
@@ -56,7 +62,7 @@ int main(int argc, char* argv[]) {
     }
     pj::log::set_level(parsed.config.log_level);
     for (const std::string& warning : parsed.warnings)
-        pj::log::warning(loader.path() + ": " + warning);
+        pj::log::warning(warning);
 
     pj::Daemon daemon(std::move(loader), std::move(parsed.config));
     try {

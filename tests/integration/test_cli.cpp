@@ -3,11 +3,13 @@
 #include <signal.h>
 
 #include <cctype>
+#include <climits>
 
 #include "printers.hpp"
 #include "support.hpp"
 
 using namespace pjtest;
+using namespace std::literals;
 
 namespace {
 
@@ -23,6 +25,32 @@ std::vector<std::string> nonempty_lines(std::string_view text) {
         text.remove_prefix(end + 1);
     }
     return lines;
+}
+
+// The daemon refused to start as it must: this exit code, exactly one line on stderr that
+// mentions each of `named`, no READY=1, and nothing in the sandbox but its config files.
+void check_refused(Daemon& daemon, const Sandbox& box, int code,
+                   const std::vector<std::string>& named,
+                   const std::vector<std::string>& entries = {"pipejournal.conf"}) {
+    auto status = daemon.wait_exit(5s);
+    REQUIRE_MESSAGE(status.has_value(), "expected an exit within 5 s\n" << daemon.describe());
+    CHECK_MESSAGE((status->exited && status->code == code),
+                  "expected exit code " << code << ", seen " << status->describe() << "\n"
+                                        << daemon.describe());
+    auto lines = nonempty_lines(daemon.err());
+    CHECK_MESSAGE(lines.size() == 1, "expected exactly one line on stderr, seen "
+                                         << lines.size() << ":\n"
+                                         << escaped(daemon.err()));
+    for (const auto& text : named)
+        CHECK_MESSAGE(daemon.err().find(text) != std::string::npos,
+                      "expected stderr to mention \"" << escaped(text, 200)
+                                                      << "\", seen: " << escaped(daemon.err()));
+    CHECK_MESSAGE(box.entries() == entries,
+                  "expected nothing created; seen entries: " << doctest::toString(box.entries()));
+    bool ready = false;
+    for (const auto& d : daemon.notifications())
+        ready |= d.has("READY=1");
+    CHECK_MESSAGE(!ready, daemon.notify_log());
 }
 
 }  // namespace
@@ -45,31 +73,20 @@ TEST_SUITE("cli") {
             {"--fifo=", "fifo"},
             {"--fifo", "fifo"},
             {"unexpected-argument", "unexpected-argument"},
+            {"--format=yaml", "--format: 'yaml' is not one of auto|plain|json|logfmt"},
+            {"--format=", "--format: ''"},
+            {"--identifier=two words", "--identifier: 'two words' is not an identifier"},
+            {"--identifier=", "--identifier: ''"},
+            {"--identifier=" + std::string(65, 'i'), "--identifier:"},
+            {"--fifo=/tmp/../in", "'..' component"},
+            {"--fifo=/tmp//in", "'//'"},
+            {"--fifo=/tmp/" + std::string(256, 'n'), "longer than 255 bytes (NAME_MAX)"},
         };
         for (const auto& c : cases) {
             CAPTURE(c.flag);
             Sandbox box;
             Daemon daemon({.args = box.args({c.flag}), .cwd = box.dir.path()});
-            auto status = daemon.wait_exit(5s);
-            REQUIRE_MESSAGE(status.has_value(), "expected an exit within 5 s\n"
-                                                    << daemon.describe());
-            CHECK_MESSAGE((status->exited && status->code == 2), "expected exit code 2, seen "
-                                                                     << status->describe() << "\n"
-                                                                     << daemon.describe());
-            auto lines = nonempty_lines(daemon.err());
-            CHECK_MESSAGE(lines.size() == 1, "expected exactly one line on stderr, seen "
-                                                 << lines.size() << ":\n"
-                                                 << escaped(daemon.err()));
-            CHECK_MESSAGE(daemon.err().find(c.named) != std::string::npos,
-                          "expected stderr to mention \"" << c.named
-                                                          << "\", seen: " << escaped(daemon.err()));
-            CHECK_MESSAGE(box.entries() == std::vector<std::string>{"pipejournal.conf"},
-                          "expected nothing created next to the config file; seen entries: "
-                              << doctest::toString(box.entries()));
-            bool ready = false;
-            for (const auto& d : daemon.notifications())
-                ready |= d.has("READY=1");
-            CHECK_MESSAGE(!ready, daemon.notify_log());
+            check_refused(daemon, box, 2, {c.named});
         }
     }
 
@@ -128,6 +145,57 @@ TEST_SUITE("cli") {
         CHECK(file_type(box.fifo) == "nothing");
     }
 
+    TEST_CASE(
+        "a NUL byte in the config file: exit 6, one line naming file and line, nothing "
+        "created") {
+        struct Case {
+            std::string_view text;
+            std::string line;  // the line the error must name
+        };
+        const std::string nuls(4096, '\0');
+        for (const Case& c : {Case{"[PipeJournal]\nTickSec=2\nSyslogIdentifier=a\0b\n"sv, ":3: "},
+                              Case{"[PipeJournal]\nTickSec=2\n# a comment\0\n"sv, ":3: "},
+                              Case{"[PipeJournal]\n\0\0\0\0"sv, ":2: "}, Case{nuls, ":1: "}}) {
+            CAPTURE(escaped(c.text, 100));
+            Sandbox box(c.text);
+            Daemon daemon({.args = box.args()});
+            check_refused(daemon, box, 6, {box.config.string() + c.line, "NUL byte"});
+        }
+    }
+
+    TEST_CASE("a 65 KiB comment line ending in FIFO=PATH: exit 6 at that line, PATH never made") {
+        Sandbox box;
+        std::filesystem::path evil = box.dir / "evil";
+        write_file(box.config, "[PipeJournal]\n# " + std::string(65 * 1024, 'x') +
+                                   "FIFO=" + evil.string() + "\n");
+        // No --fifo: the file alone decides where the FIFO goes.
+        Daemon daemon({.args = {"--config=" + box.config.string()}});
+        check_refused(daemon, box, 6,
+                      {box.config.string() + ":2: ", "line is longer than 8192 bytes"});
+        CHECK(file_type(evil) == "nothing");
+    }
+
+    TEST_CASE("a FIFO path component longer than NAME_MAX: exit 2 as a flag, 6 in the file") {
+        Sandbox box;
+        std::filesystem::path too_long = box.dir / std::string(NAME_MAX + 1, 'n');
+        {
+            Daemon daemon(
+                {.args = {"--config=" + box.config.string(), "--fifo=" + too_long.string()}});
+            check_refused(daemon, box, 2, {"--fifo:", "longer than 255 bytes (NAME_MAX)"});
+        }
+        write_file(box.config, "[PipeJournal]\nFIFO=" + too_long.string() + "\n");
+        Daemon daemon({.args = {"--config=" + box.config.string()}});
+        check_refused(daemon, box, 6,
+                      {box.config.string() + ":2: FIFO=", "longer than 255 bytes (NAME_MAX)"});
+    }
+
+    TEST_CASE("Transport=stream with Format=json: exit 6 naming the line, nothing created") {
+        Sandbox box("[PipeJournal]\nFormat=json\nTransport=stream\n");
+        Daemon daemon({.args = box.args()});
+        check_refused(daemon, box, 6,
+                      {box.config.string() + ":3: Transport=stream: needs Format=plain"});
+    }
+
     TEST_CASE("a missing config file named with --config is an error; nothing created") {
         Sandbox box;
         std::filesystem::remove(box.config);
@@ -178,6 +246,45 @@ TEST_SUITE("cli") {
         CHECK_MESSAGE(daemon->wait_err("NoSuchKey", 5s),
                       "expected a warning naming NoSuchKey on stderr\n"
                           << daemon->describe());
+    }
+
+    TEST_CASE("an instance: identifier from its escaped name, FIFO= from NAME.conf only" *
+              doctest::skip(journal_socket_present())) {
+        // The main file's FIFO= would put the FIFO elsewhere; for an instance it must not.
+        Sandbox box;
+        std::filesystem::path main_fifo = box.dir / "main-in";
+        write_file(box.config,
+                   "[PipeJournal]\nFIFO=" + main_fifo.string() + "\nSyslogIdentifier=main\n");
+        write_file(box.dir / "my\\x2dapp.conf", "[PipeJournal]\nFIFO=" + box.fifo.string() + "\n");
+        auto [daemon, ready] = start_ready({.args = {"--config=" + box.config.string()},
+                                            .env = {{"PIPEJOURNAL_INSTANCE", "my\\x2dapp"}}});
+        CHECK(file_type(box.fifo) == "FIFO");
+        CHECK(file_type(main_fifo) == "nothing");
+        {
+            Fd writer = open_for_writing(box.fifo);
+            write_all(writer.get(), "hello\n");
+        }
+        CHECK_MESSAGE(daemon->wait_out_line("<6>my-app: hello", 5s),
+                      "expected the line under the instance's identifier my-app\n"
+                          << daemon->describe());
+        CHECK_MESSAGE(daemon->err().find(box.config.string() +
+                                         ":2: FIFO= does not apply to instance my\\x2dapp") !=
+                          std::string::npos,
+                      "expected a warning that FIFO= in the main file is ignored, seen:\n"
+                          << escaped(daemon->err()));
+        daemon->kill(SIGTERM);
+        auto status = daemon->wait_exit(5s);
+        REQUIRE_MESSAGE(status.has_value(), daemon->describe());
+        CHECK_MESSAGE((status->exited && status->code == 0), status->describe());
+        CHECK(file_type(box.fifo) == "nothing");
+    }
+
+    TEST_CASE("a bad instance name: exit 6 naming it, nothing created") {
+        Sandbox box;
+        Daemon daemon({.args = {"--config=" + box.config.string()},
+                       .env = {{"PIPEJOURNAL_INSTANCE", "two words"}},
+                       .cwd = box.dir.path()});
+        check_refused(daemon, box, 6, {"Instance name 'two words'", "systemd-escape"});
     }
 
 }  // TEST_SUITE
