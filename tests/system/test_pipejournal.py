@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import sys
 import time
 import unittest
@@ -26,6 +27,8 @@ SOCKET = "pipejournal.socket"
 FIFO = "/run/pipejournal/in"
 CONFIG = "/etc/pipejournal/pipejournal.conf"
 UNITDIR = "/lib/systemd/system"  # Debian: pkg-config systemdsystemunitdir (= /usr/lib/... here)
+TEMPLATE_SERVICE = "pipejournal@.service"
+TEMPLATE_SOCKET = "pipejournal@.socket"
 
 #: MESSAGE_IDs of the daemon's own entries, by name, from their one source: the catalog.
 MESSAGE_IDS = dict(re.findall(r"^# id: (\w+)\n-- ([0-9a-f]{32})$",
@@ -42,6 +45,13 @@ FIGURES: dict[str, str] = {}
 def figure(key: str, value: str) -> None:
     FIGURES[key] = value
     print(f"    [figure] {key}: {value}", file=sys.stderr, flush=True)
+
+
+def instance(name: str) -> tuple[str, str, str, str]:
+    """(service, socket, FIFO, config file) of the template instance ``name`` (already escaped,
+    as %i: what `systemd-escape` printed)."""
+    return (f"pipejournal@{name}.service", f"pipejournal@{name}.socket", f"/run/pipejournal/{name}",
+            f"/etc/pipejournal/{name}.conf")
 
 
 def user_fields(entry: dict) -> set[str]:
@@ -152,18 +162,45 @@ class Scenario(unittest.TestCase):
 # ==========================================================================================
 class T01Verify(Scenario):
     def test_systemd_analyze_verify_is_clean(self):
-        """`systemd-analyze verify` of the installed units prints nothing and succeeds."""
-        units = [f"{UNITDIR}/{SERVICE}", f"{UNITDIR}/{SOCKET}"]
-        for u in units:
-            self.assertTrue(self.c.exists(u), f"installed unit {u} missing in the container")
-        r = self.c.run("systemd-analyze", "verify", *units, check=False)
+        """`systemd-analyze verify` of the installed units, and of template instances (a plain and
+        a systemd-escape'd name), prints nothing and succeeds; the units are socket first."""
+        c = self.c
+        for u in (SERVICE, SOCKET, TEMPLATE_SERVICE, TEMPLATE_SOCKET):
+            self.assertTrue(c.exists(f"{UNITDIR}/{u}"), f"installed unit {u} missing in the container")
+        escaped = c.run("systemd-escape", "my-app").stdout.strip()
+        units = [f"{UNITDIR}/{u}" for u in (SERVICE, SOCKET, "pipejournal@app.service",
+                                             "pipejournal@app.socket", f"pipejournal@{escaped}.service",
+                                             f"pipejournal@{escaped}.socket")]
+        r = c.run("systemd-analyze", "verify", *units, check=False)
         out = (r.stdout + r.stderr).strip()
         self.assertEqual((r.returncode, out), (0, ""),
                          f"\nexpected: exit 0 and no output\nseen:     exit {r.returncode}:\n{out}")
-        cat = self.c.systemctl("cat", SERVICE, SOCKET).stdout
+        cat = c.systemctl("cat", SERVICE, SOCKET).stdout
         self.assertRegex(cat, r"(?m)^Type=notify$")
         self.assertRegex(cat, r"(?m)^WatchdogSec=\S+")
         self.assertRegex(cat, rf"(?m)^ListenFIFO={re.escape(FIFO)}$")
+
+        # Socket first, for the single unit and every instance: what PID 1 makes of the units.
+        # (systemctl show quotes names with a backslash, C-style: shlex reads them back.)
+        for name in (None, "app", escaped):
+            service, socket, fifo, _ = instance(name) if name else (SERVICE, SOCKET, FIFO, None)
+            p = c.show(service, "Requires", "After", "RuntimeDirectory", "Environment")
+            s = c.show(socket, "Listen", "SocketMode", "SocketUser", "SocketGroup",
+                       "RemoveOnStop", "Triggers")
+            seen = {k: shlex.split(v) for k, v in {**p, **s}.items() if k != "Listen"}
+            seen["Listen"] = s["Listen"]
+            self.expect(socket in seen["Requires"] and socket in seen["After"]
+                        and (seen["RuntimeDirectory"], seen["Environment"], seen["Listen"],
+                             seen["SocketMode"], seen["SocketUser"], seen["SocketGroup"],
+                             seen["RemoveOnStop"], seen["Triggers"]) ==
+                        ([], [f"PIPEJOURNAL_INSTANCE={name}"] if name else [], f"{fifo} (FIFO)",
+                         ["0620"], ["pipejournal"], ["pipejournal"], ["no"], [service]),
+                        f"{service} Requires= and After= {socket}, no RuntimeDirectory=, "
+                        f"PIPEJOURNAL_INSTANCE={name or '(unset)'}; {socket} listens on {fifo} "
+                        "(FIFO) 0620 pipejournal:pipejournal, RemoveOnStop=no, triggers the service",
+                        seen, service, socket)
+        install = c.systemctl("cat", SERVICE).stdout
+        self.assertRegex(install, r"(?m)^Also=pipejournal\.socket$")
 
 
 # ==========================================================================================
@@ -402,11 +439,20 @@ class T06Watchdog(Scenario):
 # ==========================================================================================
 class T07StopDrains(Scenario):
     def test_stop_right_after_10000_lines_loses_none(self):
+        """Started alone, the service pulls in its socket, which makes the FIFO (0620
+        pipejournal:pipejournal); a stop right after 10,000 lines forwards them all, exit 0, and
+        the FIFO stays: it is the socket's, still listening, same inode."""
         c = self.c
         self.start()
-        mode = c.run("stat", "-c", "%a %U:%G", FIFO).stdout.strip()
-        figure("FIFO created by the daemon", mode)
-        self.expect(mode.split()[0] == "620", "the daemon creates the FIFO with mode 0620", mode)
+        self.expect(c.prop(SOCKET, "ActiveState") == "active",
+                    f"{SOCKET} active: the service requires it", c.prop(SOCKET, "ActiveState"))
+        before = c.run("stat", "-c", "%F %a %U:%G %i", FIFO).stdout.strip()
+        figure("FIFO made by the socket unit", before)
+        self.expect(before.split()[:3] == ["fifo", "620", "pipejournal:pipejournal"],
+                    "a FIFO, mode 0620, pipejournal:pipejournal", before)
+        adopted = self.wait_own("fifo_adopted")
+        self.expect("passed by systemd" in text(adopted, "MESSAGE"),
+                    "the daemon uses the FIFO systemd passed", text(adopted, "MESSAGE"))
         payload = "".join(f"drain {i:05d}\n" for i in range(10000))
         t0 = time.monotonic()
         c.write_file(FIFO, payload)  # returns when the last byte is in the pipe
@@ -417,8 +463,10 @@ class T07StopDrains(Scenario):
         self.expect((p["Result"], p["ExecMainStatus"], p["ActiveState"]) ==
                     ("success", "0", "inactive"),
                     "Result=success ExecMainStatus=0 inactive", p)
-        self.expect(c.file_type(FIFO) is None, f"{FIFO} removed by the daemon on stop",
-                    c.file_type(FIFO))
+        after = c.run("stat", "-c", "%F %a %U:%G %i", FIFO, check=False).stdout.strip()
+        self.expect(after == before and c.prop(SOCKET, "ActiveState") == "active",
+                    f"{FIFO} unchanged (same inode) and {SOCKET} still listening after the "
+                    "service stopped", (before, after, c.prop(SOCKET, "ActiveState")))
         entries = self.wait_forwarded(10000, timeout=30)
         msgs = [text(e, "MESSAGE") for e in entries]
         figure("lines in journal after stop", f"{len(msgs)} of 10000")
@@ -430,6 +478,9 @@ class T07StopDrains(Scenario):
                       f"{len(missing)} (first {missing[:3]}), unexpected {extra[:3]}"
                       + self.explain())
         self.wait_own("stopped")
+        removed = self.own_entries("fifo_removed")
+        self.expect(not removed, "no 'FIFO removed' entry: the daemon never removes a FIFO "
+                    "systemd passed", [text(e, "MESSAGE") for e in removed])
 
 
 # ==========================================================================================
@@ -523,83 +574,109 @@ class T08SocketActivation(Scenario):
 
 # ==========================================================================================
 class T09NotAFifo(Scenario):
-    def test_regular_file_at_fifo_path_fails_start_and_is_left_alone(self):
+    #: stat of the path itself (not following a symlink): type, mode, owner, size, inode, target
+    STAT = "%F %a %U:%G %s %i %N"
+
+    def test_what_is_not_our_fifo_fails_the_socket_and_is_left_alone(self):
+        """Something at the FIFO path that is not a FIFO root could take over: `systemctl start
+        pipejournal` fails (the socket with Result=resources, the service never runs), the unit
+        status says why, and the thing is left exactly as it was; once it is gone, start works."""
         c = self.c
-        content = b"precious data, not a FIFO\n"
-        c.write_file(FIFO, content, mode=0o640)
-        # Owner is not compared: RuntimeDirectory= with User= makes systemd chown a root-owned
-        # /run/pipejournal recursively before the daemon runs (systemd's doing, not the daemon's).
-        stat_fmt = "%F %a %s %i"
-        before = c.run("stat", "-c", stat_fmt, FIFO).stdout.strip()
-        owner_before = c.run("stat", "-c", "%U:%G", FIFO).stdout.strip()
-        r = c.systemctl("start", SERVICE, check=False)
-        self.expect(r.returncode != 0, "systemctl start fails", r.returncode)
-        p = c.show(SERVICE, "ActiveState", "Result", "ExecMainStatus", "StatusText",
-                   "StatusErrno", "NRestarts")
-        figure("start on a regular file", f"ActiveState={p['ActiveState']} Result={p['Result']} "
-               f"ExecMainStatus={p['ExecMainStatus']} StatusErrno={p['StatusErrno']}")
-        self.expect(p["ActiveState"] == "failed", "unit failed", p)
-        self.expect(p["ExecMainStatus"] == "6", "exit status 6 (NOTCONFIGURED)", p)
-        self.expect(p["NRestarts"] == "0", "no restart (RestartPreventExitStatus=6)", p)
-        status = c.status(SERVICE)
-        failed = self.wait_own("startup_failed")
-        reason = text(failed, "MESSAGE")
-        figure("startup_failed says", reason)
-        self.expect(FIFO in reason, "the reason names the path", reason)
-        self.expect(reason in status, "systemctl status shows the daemon's reason", status)
-        self.assertEqual(failed.get("PRIORITY"), "3")
-        after = c.run("stat", "-c", stat_fmt, FIFO, check=False).stdout.strip()
-        self.expect(after == before, "the file's type/mode/size/inode unchanged",
-                    (before, after))
-        owner_after = c.run("stat", "-c", "%U:%G", FIFO).stdout.strip()
-        figure("owner of the file in the way", f"{owner_before} → {owner_after}")
-        self.assertEqual(c.read_file(FIFO), content)
-        c.remove(FIFO)
-        c.systemctl("reset-failed", SERVICE, check=False)
+        c.run("mkfifo", "-m", "0620", "/run/pj-target")
+        c.run("chown", "pipejournal:pipejournal", "/run/pj-target")
+        cases = {
+            # a regular file with the FIFO's owner and mode: the socket's start must not give it
+            # to root (ExecStartPre= hands back only a FIFO)
+            "regular file": ("printf 'precious data, not a FIFO\\n' > {p} && chmod 0620 {p} && "
+                             "chown pipejournal:pipejournal {p}", "File exists"),
+            # a symlink to a FIFO that looks like ours: never followed
+            "symlink": ("ln -s /run/pj-target {p}", "Too many levels of symbolic links"),
+            # a FIFO of another owner and mode: not taken, not changed
+            "foreign FIFO": ("mkfifo -m 0666 {p}", "File exists"),
+        }
+        for what, (make, reason) in cases.items():
+            with self.subTest(what):
+                c.run("mkdir", "-p", "/run/pipejournal")
+                c.sh(make.format(p=FIFO))
+                before = c.run("stat", "-c", self.STAT, FIFO, "/run/pj-target").stdout
+                content = c.read_file(FIFO) if what == "regular file" else None
+                r = c.systemctl("start", SERVICE, check=False)
+                self.expect(r.returncode != 0, "systemctl start fails", r.returncode)
+                sock = c.show(SOCKET, "ActiveState", "Result")
+                serv = c.show(SERVICE, "ActiveState", "ExecMainPID", "NRestarts")
+                figure(f"start with a {what} at the path",
+                       f"socket {sock['ActiveState']} ({sock['Result']}), service "
+                       f"{serv['ActiveState']}")
+                self.expect((sock["ActiveState"], sock["Result"], serv["ActiveState"],
+                             serv["ExecMainPID"]) == ("failed", "resources", "inactive", "0"),
+                            "socket failed (Result=resources), service inactive and never run",
+                            (sock, serv))
+                status = c.status(SOCKET, SERVICE)
+                says = f"Failed to open FIFO {FIFO}: {reason}"
+                self.expect(says in status, f"systemctl status says '{says}'", status)
+                figure(f"status with a {what} at the path", says)
+                after = c.run("stat", "-c", self.STAT, FIFO, "/run/pj-target").stdout
+                self.expect(after == before, f"the {what} (and the symlink's target) unchanged: "
+                            "type, mode, owner, size, inode", f"before:\n{before}after:\n{after}")
+                if content is not None:
+                    self.assertEqual(c.read_file(FIFO), content)
+                c.remove(FIFO)
+                c.systemctl("reset-failed", SERVICE, SOCKET, check=False)
+        self.start()
+        self.expect(c.file_type(FIFO) == "fifo", "with the path free, start makes the FIFO",
+                    c.file_type(FIFO))
+        self.stop()
 
 
 # ==========================================================================================
 class T10Security(Scenario):
-    MAX_EXPOSURE = 2.0
+    #: Today's figure for both; the issue asks at most 1.0 for the template.
+    MAX_EXPOSURE = 0.2
 
-    def test_exposure_is_at_most_2(self):
-        c = self.c
-        r = c.run("systemd-analyze", "security", "--no-pager", SERVICE, check=False)
+    def exposure(self, unit: str) -> float:
+        r = self.c.run("systemd-analyze", "security", "--no-pager", unit, check=False)
         m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", r.stdout)
         self.assertIsNotNone(m, r.stdout + r.stderr)
         score = float(m.group(1))
-        figure("systemd-analyze security exposure", f"{score}")
+        figure(f"systemd-analyze security {unit}", f"{score}")
         bad = [line for line in r.stdout.splitlines() if line.startswith("✗")]
-        self.expect(score <= self.MAX_EXPOSURE, f"exposure ≤ {self.MAX_EXPOSURE}",
-                    f"{score}; open items:\n" + "\n".join(bad))
-        p = c.show(SERVICE, "User", "DynamicUser", "RuntimeDirectoryPreserve")
-        figure("runs as", f"User={p['User']} DynamicUser={p['DynamicUser']} "
-               f"RuntimeDirectoryPreserve={p['RuntimeDirectoryPreserve']}")
+        self.expect(score <= self.MAX_EXPOSURE, f"exposure of {unit} ≤ {self.MAX_EXPOSURE}",
+                    f"{score}; open items:\n" + "\n".join(bad), unit)
+        return score
 
-        # The hardened unit still works end to end, for an unprivileged writer in the group
-        # pipejournal too (FIFOMode=0620), and refuses one outside the group.
+    def test_exposure_and_who_may_write(self):
+        """The service and a template instance are hardened alike (exposure ≤ 0.2); the FIFOs
+        their sockets make let members of the group pipejournal write, and nobody else."""
+        c = self.c
+        app_service, app_socket, app_fifo, _ = instance("app")
+        main, app = self.exposure(SERVICE), self.exposure(app_service)
+        self.expect(main == app, "the same exposure for both (one source)", (main, app))
+        p = c.show(app_service, "User", "DynamicUser", "RuntimeDirectory")
+        figure("runs as", f"User={p['User']} DynamicUser={p['DynamicUser']} "
+               f"RuntimeDirectory={p['RuntimeDirectory'] or '(none)'}")
+
+        # The hardened units still work end to end, for an unprivileged writer in the group
+        # pipejournal too (SocketMode=0620), and refuse one outside the group.
         c.run("useradd", "--no-create-home", "--groups", "pipejournal", "pjwriter")
         c.run("useradd", "--no-create-home", "pjstranger")
-        for how in ("daemon", "socket"):
-            with self.subTest(fifo_from=how):
-                if how == "socket":
-                    self.c.systemctl("start", SOCKET)
-                else:
-                    self.start()
-                as_writer = ["setpriv", "--reuid=pjwriter", "--regid=pjwriter", "--init-groups"]
-                as_stranger = ["setpriv", "--reuid=pjstranger", "--regid=pjstranger",
-                               "--init-groups"]
-                r = c.run(*as_writer, "sh", "-c", f'echo "hardened {how}" > {FIFO}', check=False)
-                self.expect(r.returncode == 0, f"a member of group pipejournal can write "
-                            f"({how} FIFO)", r.stderr + c.run("ls", "-la", FIFO).stdout)
-                e = self.wait_forwarded(1, f"MESSAGE=hardened {how}")[-1]
-                self.assertEqual(e.get("_SYSTEMD_UNIT"), SERVICE)
-                r = c.run(*as_stranger, "sh", "-c", f'echo "stranger" > {FIFO}', check=False)
+        as_writer = ["setpriv", "--reuid=pjwriter", "--regid=pjwriter", "--init-groups"]
+        as_stranger = ["setpriv", "--reuid=pjstranger", "--regid=pjstranger", "--init-groups"]
+        for service, socket, fifo in ((SERVICE, SOCKET, FIFO), (app_service, app_socket, app_fifo)):
+            with self.subTest(socket):
+                c.systemctl("start", socket)
+                r = c.run(*as_writer, "sh", "-c", f'echo "hardened {socket}" > {fifo}',
+                          check=False)
+                self.expect(r.returncode == 0, f"a member of group pipejournal can write {fifo}",
+                            r.stderr + c.run("ls", "-la", fifo).stdout, service, socket)
+                e = self.c.wait_for(lambda: self.c.journal(f"MESSAGE=hardened {socket}"),
+                                    what=f"the line through {fifo}",
+                                    describe=lambda: self.explain(service, socket))[-1]
+                self.assertEqual((e.get("_SYSTEMD_UNIT"), e.get("PIPEJOURNAL_FIFO")),
+                                 (service, fifo))
+                r = c.run(*as_stranger, "sh", "-c", f'echo "stranger" > {fifo}', check=False)
                 self.expect(r.returncode != 0, "a user outside the group cannot write",
-                            r.returncode)
-                self.stop()
-                self.c.systemctl("stop", SOCKET, check=False)
-
+                            r.returncode, service, socket)
+                c.systemctl("stop", service, socket, check=False)
 
 
 # ==========================================================================================
@@ -1107,6 +1184,333 @@ class T13RateLimitDefaults(Scenario):
         self.expect(exported["burst"] * 47 < 2**32, "a burst that cannot wrap around in "
                     "journald's scaling (≤ 91,382,282)", exported["burst"])
         figure("scenario 13 (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
+
+
+
+# ==========================================================================================
+# One FIFO per application, owned by systemd (issue 11)
+# ==========================================================================================
+#: A writer that holds the FIFO open and writes numbered lines "PREFIX %09d" (padded with '.' to
+#: WIDTH bytes with the newline; 0: no padding) as fast as the pipe takes them: writes of whole
+#: lines up to 4 KiB, each atomic; a line longer than PIPE_BUF is a write of its own, not atomic.
+#: It stops after LIMIT lines (0: none) or once STOPFILE exists. SIGPIPE is ignored, so a write
+#: into a FIFO nobody reads fails with EPIPE: counted, and what is left of the write is tried again
+#: 1 ms later, so every line is written exactly once. Prints its PID, at the end "LINES EPIPES".
+#: argv: FIFO PREFIX WIDTH STOPFILE LIMIT
+CONTINUOUS_WRITER = r"""
+import os, signal, sys, time
+fifo, prefix, width, stopfile, limit = sys.argv[1], sys.argv[2].encode(), int(sys.argv[3]), \
+    sys.argv[4], int(sys.argv[5])
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+fd = os.open(fifo, os.O_WRONLY)
+print(os.getpid(), flush=True)
+
+def line(i):
+    return (b"%s %09d" % (prefix, i)).ljust(width - 1, b".") + b"\n"
+
+per_write = max(1, 4096 // len(line(0)))
+n = epipe = 0
+while not os.path.exists(stopfile) and (limit == 0 or n < limit):
+    k = per_write if limit == 0 else min(per_write, limit - n)
+    view = memoryview(b"".join(line(n + i) for i in range(k)))
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BrokenPipeError:
+            epipe += 1
+            time.sleep(0.001)
+    n += k
+print(n, epipe, flush=True)
+"""
+
+#: Prints up to N bytes from the head of the FIFO's pipe without taking them (tee(2) into a pipe
+#: of our own): what the next reader will get first. argv: FIFO N
+PIPE_HEAD = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.tee.restype = ctypes.c_ssize_t
+libc.tee.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_uint]
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+r, w = os.pipe()
+n = libc.tee(fd, w, int(sys.argv[2]), 2)  # SPLICE_F_NONBLOCK
+if n < 0 and ctypes.get_errno() != 11:  # EAGAIN: empty
+    raise OSError(ctypes.get_errno(), "tee")
+sys.stdout.buffer.write(os.read(r, n) if n > 0 else b"")
+"""
+
+#: `echo LINE >> FIFO` per line, as a shell script would, with SIGPIPE ignored: each line opens
+#: the path anew (a missing FIFO would make a regular file). Counts the lines that echo could not
+#: write (and writes them again). Prints "LINES FAILURES" once STOPFILE exists. argv: FIFO STOPFILE
+APPENDER = r"""
+trap '' PIPE
+i=0; failed=0
+while [ ! -e "$2" ]; do
+    if echo "ap $(printf %09d $i)" >> "$1" 2>/dev/null; then i=$((i + 1)); else failed=$((failed + 1)); fi
+done
+echo "$i $failed"
+"""
+
+
+def numbered(prefix: str, i: int, width: int = 0) -> str:
+    """Line ``i`` of CONTINUOUS_WRITER (or APPENDER, prefix 'ap'), without the newline."""
+    return f"{prefix} {i:09d}".ljust(width - 1, ".")
+
+
+class ContinuousWriter:
+    """CONTINUOUS_WRITER running in the container; ``finish()`` stops it and returns
+    (lines written, EPIPE errors)."""
+
+    def __init__(self, scenario: "Scenario", fifo: str, prefix: str, width: int = 0,
+                 limit: int = 0):
+        self.scenario, self.fifo, self.prefix, self.width = scenario, fifo, prefix, width
+        self.stopfile = f"/run/pj-stop-{prefix}"
+        scenario.c.remove(self.stopfile)
+        self.proc = scenario.c.popen("python3", "-c", CONTINUOUS_WRITER, fifo, prefix, str(width),
+                                     self.stopfile, str(limit), stdout=harness.subprocess.PIPE,
+                                     stderr=harness.subprocess.PIPE)
+        first = self.proc.stdout.readline().split()
+        if len(first) != 1:
+            scenario.fail(f"\nexpected: the writer's PID\nseen:     {first!r}, exit "
+                          f"{self.proc.poll()}, {self.proc.stderr.read() if self.proc.poll() else ''}")
+        self.pid = int(first[0])
+
+    def finish(self, timeout: float = 30) -> tuple[int, int]:
+        if self.proc.poll() is None:
+            self.scenario.c.write_file(self.stopfile, "")
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except harness.subprocess.TimeoutExpired:
+            self.scenario.fail(f"\nexpected: writer {self.pid} ({self.prefix}) finishes\n"
+                               f"seen:     still running after {timeout} s" +
+                               self.scenario.explain())
+        fields = out.split()
+        self.scenario.expect(self.proc.returncode == 0 and len(fields) == 2,
+                             f"writer {self.prefix} exits 0 printing 'LINES EPIPES'",
+                             (self.proc.returncode, out, err))
+        return int(fields[0]), int(fields[1])
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+class Ledger:
+    """Which numbered lines of ``prefix`` are in the journal for ``fifo``, once each, in order;
+    ``foreign`` are forwarded entries that are none of them (a piece of a cut line)."""
+
+    def __init__(self, scenario: "Scenario", fifo: str, prefix: str, width: int, total: int):
+        c = scenario.c
+        c.run("journalctl", "--sync")
+        pattern = re.compile(rf"{re.escape(prefix)} (\d{{9}})\.*")
+        out = c.run("journalctl", "-q", "-o", "cat", f"PIPEJOURNAL_FIFO={fifo}",
+                    timeout=180).stdout
+        self.numbers = []
+        for line in out.splitlines():
+            m = pattern.fullmatch(line)
+            if m and line == numbered(prefix, int(m.group(1)), width):
+                self.numbers.append(int(m.group(1)))
+        # Everything else, with CODE_FILE to tell the daemon's own entries apart.
+        others = c.journal(f"PIPEJOURNAL_FIFO={fifo}", timeout=120,
+                           args=("--case-sensitive=yes", f"--grep=^(?!{re.escape(prefix)} \\d{{9}}\\.*$)",
+                                 "--output-fields=MESSAGE,CODE_FILE"))
+        self.foreign = [field(e, "MESSAGE") for e in others if "CODE_FILE" not in e]
+        seen = set(self.numbers)
+        self.total = total
+        self.missing = [i for i in range(total) if i not in seen]
+        self.duplicates = len(self.numbers) - len(seen)
+        self.in_order = self.numbers == sorted(self.numbers)
+        self.beyond = sorted(seen - set(range(total)))
+
+    @staticmethod
+    def runs(numbers: list[int]) -> list[tuple[int, int]]:
+        """[first, last] of each run of consecutive numbers (for messages)."""
+        out = []
+        for n in numbers:
+            if out and n == out[-1][1] + 1:
+                out[-1] = (out[-1][0], n)
+            else:
+                out.append((n, n))
+        return out
+
+    def describe(self) -> str:
+        return (f"{len(self.numbers)} of {self.total} lines, missing {len(self.missing)} "
+                f"{Ledger.runs(self.missing)[:5]}, {self.duplicates} doubled, in order: "
+                f"{self.in_order}, {len(self.foreign)} foreign "
+                f"{[f[:40] for f in self.foreign[:3]]}, beyond the end: {self.beyond[:3]}")
+
+
+class SocketFirst(Scenario):
+    """Helpers for the scenarios of issue 11: a unit's MainPID, the lines a daemon forwarded,
+    what waits in the pipe."""
+
+    def pid(self, unit: str) -> int:
+        return int(self.c.prop(unit, "MainPID"))
+
+    def last_number(self, pid: int, fifo: str, prefix: str) -> int | None:
+        """The number of the last line of ``prefix`` that daemon ``pid`` forwarded, if any."""
+        out = self.c.run("journalctl", "-q", "-o", "cat", "-n", "20", f"_PID={pid}",
+                         f"PIPEJOURNAL_FIFO={fifo}").stdout.splitlines()
+        for line in reversed(out):
+            m = re.fullmatch(rf"{re.escape(prefix)} (\d{{9}})\.*", line)
+            if m:
+                return int(m.group(1))
+        return None
+
+    def wait_forwarding(self, pid: int, fifo: str, prefix: str, units: tuple) -> int:
+        """Until daemon ``pid`` has forwarded a line of the writer; returns its number."""
+        return self.wait(lambda: self.last_number(pid, fifo, prefix),
+                         f"daemon {pid} to forward the writer's lines", units=units)
+
+    def stopped_state(self, pid: int) -> bool:
+        r = self.c.run("sh", "-c", f"grep '^State:' /proc/{pid}/status", check=False)
+        return r.stdout.split(":", 1)[-1].strip().startswith("T")
+
+    def pipe_head(self, fifo: str) -> bytes:
+        """The first bytes waiting in the pipe (polls until there are some)."""
+        return self.wait(lambda: self.c.run("python3", "-c", PIPE_HEAD, fifo, "256",
+                                            binary=True).stdout,
+                         f"bytes waiting in {fifo}")
+
+    def wait_restarted(self, unit: str, old_pid: int, restarts: int, timeout: float,
+                       units: tuple) -> dict:
+        """Until ``unit`` runs again: a new MainPID, active (running), NRestarts grown by one."""
+        def back():
+            q = self.c.show(unit, "NRestarts", "MainPID", "ActiveState", "SubState")
+            ok = (int(q["NRestarts"]) == restarts + 1 and int(q["MainPID"]) not in (0, old_pid)
+                  and (q["ActiveState"], q["SubState"]) == ("active", "running"))
+            return q if ok else None
+        return self.wait(back, f"{unit} back: a new MainPID, active, NRestarts={restarts + 1}",
+                         timeout=timeout, units=units)
+
+
+class HeldWriterThroughRestarts(SocketFirst):
+    """A writer holds the FIFO open and writes as fast as it can while the service is restarted
+    five times, killed with SIGKILL, and killed by the watchdog after SIGSTOP. It never sees EPIPE;
+    restarts lose and double nothing; a kill loses exactly the lines the daemon had read from the
+    pipe and not yet sent (counted: its last line in the journal, and what waits in the pipe
+    while it is stopped), and nothing else. Subclasses name the unit."""
+
+    NAME: str | None = None  # None: pipejournal.service; else the template instance
+    PREFIX = "held"
+    RESTARTS = 5
+    WATCHDOG_SEC = 3
+
+    def run_scenario(self):
+        c = self.c
+        if self.NAME is None:
+            unit, socket, fifo = SERVICE, SOCKET, FIFO
+        else:
+            unit, socket, fifo, _ = instance(self.NAME)
+        units = (unit, socket)
+        who = unit
+        t_scenario = time.monotonic()
+        c.systemctl("start", socket)
+        fifo_before = c.run("stat", "-c", "%F %a %U:%G %i", fifo).stdout.strip()
+        socket_since = c.prop(socket, "ActiveEnterTimestampMonotonic")
+        writer = ContinuousWriter(self, fifo, self.PREFIX)
+        try:
+            self.wait(lambda: c.prop(unit, "ActiveState") == "active",
+                      "the writer's first lines to start the service", units=units)
+
+            # -- systemctl restart, five times --------------------------------------------------
+            took = []
+            for _ in range(self.RESTARTS):
+                pid = self.pid(unit)
+                self.wait_forwarding(pid, fifo, self.PREFIX, units)
+                t0 = time.monotonic()
+                r = c.systemctl("restart", unit, check=False)
+                took.append(time.monotonic() - t0)
+                self.expect(r.returncode == 0, "systemctl restart succeeds", r.stderr, *units)
+                self.expect(self.pid(unit) not in (0, pid), "a new MainPID",
+                            (pid, self.pid(unit)), *units)
+            figure(f"{who}: systemctl restart under an unpaced writer",
+                   ", ".join(f"{t:.2f}" for t in took) + " s")
+
+            # -- SIGKILL, and the watchdog after SIGSTOP -----------------------------------------
+            kills = []  # (how, pid, last line it forwarded is looked up later, pipe head)
+            for how in ("SIGKILL", "watchdog"):
+                if how == "watchdog":
+                    c.drop_in(unit, "50-watchdog", f"[Service]\nWatchdogSec={self.WATCHDOG_SEC}s\n")
+                    c.systemctl("restart", unit)  # WatchdogSec= applies from the next start
+                pid = self.pid(unit)
+                restarts = int(c.prop(unit, "NRestarts"))
+                self.wait_forwarding(pid, fifo, self.PREFIX, units)
+                c.run("kill", "-STOP", str(pid))
+                self.wait(lambda: self.stopped_state(pid), f"daemon {pid} stopped (State: T)",
+                          timeout=5, units=units)
+                head = self.pipe_head(fifo)  # stays the head: nobody reads while it is stopped
+                t0 = time.monotonic()
+                if how == "SIGKILL":
+                    c.run("kill", "-KILL", str(pid))
+                self.wait_restarted(unit, pid, restarts, self.WATCHDOG_SEC + 10, units)
+                back = time.monotonic() - t0
+                kills.append((how, pid, head))
+                if how == "SIGKILL":
+                    figure(f"{who}: SIGKILL → new MainPID active", f"{back:.2f} s")
+                    self.expect(back < 5, "the unit back within seconds", f"{back:.2f} s", *units)
+                else:
+                    figure(f"{who}: SIGSTOP → watchdog kill → new MainPID active",
+                           f"{back:.2f} s (WatchdogSec={self.WATCHDOG_SEC}s)")
+                    log = c.journal_text("-u", unit, lines=None)
+                    self.expect("Watchdog timeout" in log, "systemd logs 'Watchdog timeout'",
+                                log[-2000:], *units)
+                    c.remove_drop_in(unit, "50-watchdog")
+            pid = self.pid(unit)
+            self.wait_forwarding(pid, fifo, self.PREFIX, units)
+            total, epipe = writer.finish()
+        finally:
+            writer.kill()
+
+        # -- every line accounted for ----------------------------------------------------------
+        self.wait(lambda: self.last_number(pid, fifo, self.PREFIX) == total - 1,
+                  f"the last line ({total - 1}) in the journal", timeout=30, units=units)
+        ledger = Ledger(self, fifo, self.PREFIX, 0, total)
+        expected_missing, expected_foreign, figures = [], [], []
+        for how, killed, head in kills:
+            last = self.last_number(killed, fifo, self.PREFIX)
+            m = re.match(rb"(?:([^\n]*)\n)??" + re.escape(self.PREFIX.encode()) + rb" (\d{9})\n",
+                         head)
+            self.expect(m is not None and last is not None,
+                        "the killed daemon's last line and a numbered line at the pipe's head",
+                        (last, head[:80]), *units)
+            cut, first_waiting = m.group(1), int(m.group(2))
+            if cut:  # the daemon had read the head of a line whose rest waits in the pipe
+                expected_foreign.append(cut)
+            read_not_sent = list(range(last + 1, first_waiting))
+            expected_missing += read_not_sent
+            line_bytes = len(numbered(self.PREFIX, 0)) + 1
+            figures.append(f"{how}: {len(read_not_sent)} lines "
+                           f"({len(read_not_sent) * line_bytes:,} B)"
+                           + (" + a cut line" if cut else ""))
+        figure(f"{who}: lines the killed daemon had read and not sent (= lost)",
+               "; ".join(figures))
+        figure(f"{who}: lines written / EPIPE", f"{total} / {epipe}")
+        self.expect(epipe == 0, "no EPIPE for a writer holding the FIFO", epipe, *units)
+        self.expect((ledger.missing, ledger.foreign, ledger.duplicates, ledger.in_order,
+                     ledger.beyond) == (expected_missing, expected_foreign, 0, True, []),
+                    "every line once, in order, except exactly what the killed daemons had read "
+                    f"and not sent: {Ledger.runs(expected_missing)}",
+                    ledger.describe(), *units)
+        fifo_after = c.run("stat", "-c", "%F %a %U:%G %i", fifo).stdout.strip()
+        self.expect((fifo_after, c.prop(socket, "ActiveEnterTimestampMonotonic")) ==
+                    (fifo_before, socket_since),
+                    f"the same FIFO ({fifo_before}) and socket (never restarted) throughout",
+                    (fifo_after, c.prop(socket, "ActiveEnterTimestampMonotonic")), *units)
+        c.systemctl("stop", unit)
+        figure(f"{who}: scenario (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
+
+
+class T15HeldWriterRestarts(HeldWriterThroughRestarts):
+    def test_restart_kill_and_watchdog_with_a_writer_holding_the_fifo(self):
+        self.run_scenario()
+
+
+class T16InstanceHeldWriterRestarts(HeldWriterThroughRestarts):
+    NAME = "held"
+
+    def test_instance_restart_kill_and_watchdog_with_a_writer_holding_the_fifo(self):
+        self.run_scenario()
 
 
 if __name__ == "__main__":
