@@ -1384,6 +1384,136 @@ class SocketFirst(Scenario):
                          timeout=timeout, units=units)
 
 
+
+class T14Instances(SocketFirst):
+    """Three applications, three instances at once: `systemctl enable --now pipejournal@NAME.socket`
+    makes /run/pipejournal/NAME (0620 pipejournal:pipejournal) and the first write starts the
+    instance; lines written in parallel each land once, under the instance's identifier, FIFO and
+    unit, with its own configuration (pipejournal.conf for all, NAME.conf over it); `systemctl
+    status` shows each instance's line; reload re-reads both files. Names from systemd-escape:
+    the identifier is the name as given ("my-app"), or the escaped name when that one cannot be an
+    identifier ("legacy\x20app": an identifier has no blanks)."""
+
+    LINES = 10_000  # 170 KB each: more than two pipes' worth, so the writers wait on their daemons
+
+    def test_three_instances_in_parallel_each_with_its_own_config(self):
+        c = self.c
+        t_scenario = time.monotonic()
+        my_app = c.run("systemd-escape", "my-app").stdout.strip()
+        legacy = c.run("systemd-escape", "legacy app").stdout.strip()
+        self.assertEqual((my_app, legacy), ("my\\x2dapp", "legacy\\x20app"))
+        # The main file applies to every instance, but not its per-FIFO keys (SyslogIdentifier=).
+        self.write_config("[PipeJournal]\nDefaultPriority=notice\nTickSec=0.5\n"
+                          "SyslogIdentifier=not-for-instances\n")
+        c.write_file(instance("db")[3], "[PipeJournal]\nDefaultPriority=err\n")
+        c.write_file(instance(my_app)[3], "[PipeJournal]\nDefaultPriority=warning\n")
+        # name → (identifier, PRIORITY of a line without prefix, writer's prefix)
+        apps = {"app": ("app", "5", "par-app"), "db": ("db", "3", "par-db"),
+                my_app: ("my-app", "4", "par-my")}
+
+        for name in (*apps, legacy):
+            service, socket, fifo, _ = instance(name)
+            c.systemctl("enable", "--now", socket)
+            got = (c.run("systemctl", "is-enabled", socket, check=False).stdout.strip(),
+                   c.run("stat", "-c", "%F %a %U:%G", fifo, check=False).stdout.strip(),
+                   c.prop(service, "ActiveState"))
+            self.expect(got == ("enabled", "fifo 620 pipejournal:pipejournal", "inactive"),
+                        f"{socket} enabled, {fifo} a FIFO 0620 pipejournal:pipejournal, "
+                        f"{service} not started yet", got, service, socket)
+        for name in apps:
+            service, socket, fifo, _ = instance(name)
+            t0 = time.monotonic()
+            c.write_file(fifo, f"wake {name}\n")
+            self.wait(lambda: c.prop(service, "ActiveState") == "active",
+                      f"the first write to start {service}", units=(service, socket))
+            if name == "app":
+                figure("instance: first write → active", f"{(time.monotonic() - t0) * 1000:.0f} ms")
+
+        # -- three writers at once --------------------------------------------------------------
+        writers = {name: c.popen("python3", "-c", WRITER_HELD, instance(name)[2], str(self.LINES),
+                                 prefix, "0", stdout=harness.subprocess.PIPE,
+                                 stderr=harness.subprocess.PIPE)
+                   for name, (_, _, prefix) in apps.items()}
+        t0 = time.monotonic()
+        for name, w in writers.items():
+            out, err = w.communicate(timeout=60)
+            self.expect(w.returncode == 0 and out.split()[-1:] == [str(self.LINES).encode()],
+                        f"writer for {name} wrote {self.LINES} lines", (w.returncode, out, err))
+        figure(f"3 instances × {self.LINES} lines in parallel: written",
+               f"{time.monotonic() - t0:.2f} s")
+
+        for name, (identifier, priority, prefix) in apps.items():
+            service, socket, fifo, _ = instance(name)
+            want = [f"wake {name}"] + [held_line(prefix, i) for i in range(self.LINES)]
+
+            def count():
+                r = c.run("sh", "-c", f"journalctl -q -o cat PIPEJOURNAL_FIFO='{fifo}' | "
+                          f"grep -c '^{prefix} '", check=False)
+                return int(r.stdout.strip() or 0) >= self.LINES
+            self.wait(count, f"{self.LINES} lines in the journal for {fifo}", timeout=60,
+                      units=(service, socket))
+            entries = [e for e in c.journal(f"PIPEJOURNAL_FIFO={fifo}") if "CODE_FILE" not in e]
+            msgs = [text(e, "MESSAGE") for e in entries]
+            if msgs != want:
+                wanted = set(want)
+                self.expect(False, f"{fifo}: 'wake {name}' and {prefix}'s {self.LINES} lines, "
+                            "each once, in order, nothing else",
+                            f"{len(msgs)} entries; missing {len(wanted - set(msgs))}, foreign "
+                            f"{[m for m in msgs if m not in wanted][:3]}", service, socket)
+            wrong = [(text(e, "MESSAGE"), {k: e.get(k) for k in (
+                "SYSLOG_IDENTIFIER", "PRIORITY", "_SYSTEMD_UNIT", "PIPEJOURNAL_FIFO")})
+                for e in entries
+                if (e.get("SYSLOG_IDENTIFIER"), e.get("PRIORITY"), e.get("_SYSTEMD_UNIT"),
+                    e.get("PIPEJOURNAL_FIFO")) != (identifier, priority, service, fifo)
+                or user_fields(e) != FORWARDED_FIELDS]
+            self.expect(not wrong, f"every entry: SYSLOG_IDENTIFIER={identifier} "
+                        f"PRIORITY={priority} _SYSTEMD_UNIT={service} PIPEJOURNAL_FIFO={fifo}, "
+                        f"fields {sorted(FORWARDED_FIELDS)}", wrong[:3], service, socket)
+
+            # systemctl status shows this instance's own line. systemd 252 drops a backslash
+            # from notify messages, so an escaped name's path shows without it.
+            shown_fifo = re.escape(fifo).replace(r"\\", r"\\?")
+            status_re = rf"Forwarding {shown_fifo}: {self.LINES + 1} lines \(.*\), 0 dropped"
+            status = self.wait(lambda: (lambda t: t if re.fullmatch(status_re, t) else None)(
+                c.prop(service, "StatusText")), f"StatusText of {service}: {status_re}",
+                units=(service, socket))
+            shown = c.status(service)
+            self.expect(f'Status: "{status}"' in shown,
+                        f"systemctl status {service} shows Status: \"{status}\"", shown)
+            figure(f"systemctl status {service}", status)
+
+        # -- reload re-reads both files -------------------------------------------------------
+        self.write_config("[PipeJournal]\nDefaultPriority=info\nTickSec=0.5\n")
+        c.write_file(instance("db")[3], "[PipeJournal]\nDefaultPriority=crit\n")
+        for name, priority in (("app", "6"), ("db", "2")):
+            service, socket, fifo, _ = instance(name)
+            cursor = c.cursor()
+            c.systemctl("reload", service)
+            self.wait(lambda: [e for e in self.own_entries("reloaded", cursor)
+                               if e.get("_SYSTEMD_UNIT") == service],
+                      f"{service} reloaded", units=(service, socket))
+            c.write_file(fifo, f"after reload {name}\n")
+            e = self.wait(lambda: c.journal(f"MESSAGE=after reload {name}"),
+                          f"the line after the reload of {service}", units=(service, socket))[-1]
+            self.expect(e.get("PRIORITY") == priority, f"{service}: PRIORITY={priority} after "
+                        "the reload (pipejournal.conf now info, db.conf crit)", e.get("PRIORITY"),
+                        service, socket)
+
+        # -- a name that cannot be an identifier as given -------------------------------------
+        service, socket, fifo, _ = instance(legacy)
+        c.write_file(fifo, "from the legacy app\n")
+        e = self.wait(lambda: c.journal("MESSAGE=from the legacy app"),
+                      f"the line through {fifo}", units=(service, socket))[-1]
+        self.expect((e.get("SYSLOG_IDENTIFIER"), e.get("PIPEJOURNAL_FIFO"), e.get("_SYSTEMD_UNIT"))
+                    == (legacy, fifo, service),
+                    f"SYSLOG_IDENTIFIER={legacy} (the escaped name: 'legacy app' has a blank)",
+                    (e.get("SYSLOG_IDENTIFIER"), e.get("PIPEJOURNAL_FIFO"), e.get("_SYSTEMD_UNIT")),
+                    service, socket)
+        figure("identifiers of systemd-escape'd names",
+               f"{my_app} → {apps[my_app][0]}, {legacy} → {e.get('SYSLOG_IDENTIFIER')}")
+        figure("scenario 14 (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
+
+
 class HeldWriterThroughRestarts(SocketFirst):
     """A writer holds the FIFO open and writes as fast as it can while the service is restarted
     five times, killed with SIGKILL, and killed by the watchdog after SIGSTOP. It never sees EPIPE;
