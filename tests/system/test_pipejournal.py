@@ -1239,13 +1239,15 @@ sys.stdout.buffer.write(os.read(r, n) if n > 0 else b"")
 """
 
 #: `echo LINE >> FIFO` per line, as a shell script would, with SIGPIPE ignored: each line opens
-#: the path anew (a missing FIFO would make a regular file). Counts the lines that echo could not
-#: write (and writes them again). Prints "LINES FAILURES" once STOPFILE exists. argv: FIFO STOPFILE
+#: the path anew (a missing FIFO would make a regular file). Lines "PREFIX %09d"; a line echo
+#: could not write is counted and written again. Prints "LINES FAILURES" once STOPFILE exists.
+#: argv: FIFO STOPFILE PREFIX
 APPENDER = r"""
 trap '' PIPE
 i=0; failed=0
 while [ ! -e "$2" ]; do
-    if echo "ap $(printf %09d $i)" >> "$1" 2>/dev/null; then i=$((i + 1)); else failed=$((failed + 1)); fi
+    n=$((1000000000 + i))
+    if echo "$3 ${n#1}" >> "$1" 2>/dev/null; then i=$((i + 1)); else failed=$((failed + 1)); fi
 done
 echo "$i $failed"
 """
@@ -1299,11 +1301,15 @@ class Ledger:
     """Which numbered lines of ``prefix`` are in the journal for ``fifo``, once each, in order;
     ``foreign`` are forwarded entries that are none of them (a piece of a cut line)."""
 
-    def __init__(self, scenario: "Scenario", fifo: str, prefix: str, width: int, total: int):
+    def __init__(self, scenario: "Scenario", fifo: str, prefix: str, width: int, total: int,
+                 cursor: str | None = None):
+        """Entries from ``cursor`` on (see Container.cursor(); taken before the writer started,
+        when other writers used the FIFO before), else all."""
         c = scenario.c
         c.run("journalctl", "--sync")
         pattern = re.compile(rf"{re.escape(prefix)} (\d{{9}})\.*")
-        out = c.run("journalctl", "-q", "-o", "cat", f"PIPEJOURNAL_FIFO={fifo}",
+        since = [f"--cursor={cursor}"] if cursor else []
+        out = c.run("journalctl", "-q", "-o", "cat", *since, f"PIPEJOURNAL_FIFO={fifo}",
                     timeout=180).stdout
         self.numbers = []
         for line in out.splitlines():
@@ -1311,7 +1317,7 @@ class Ledger:
             if m and line == numbered(prefix, int(m.group(1)), width):
                 self.numbers.append(int(m.group(1)))
         # Everything else, with CODE_FILE to tell the daemon's own entries apart.
-        others = c.journal(f"PIPEJOURNAL_FIFO={fifo}", timeout=120,
+        others = c.journal(f"PIPEJOURNAL_FIFO={fifo}", timeout=120, after_cursor=cursor,
                            args=("--case-sensitive=yes", f"--grep=^(?!{re.escape(prefix)} \\d{{9}}\\.*$)",
                                  "--output-fields=MESSAGE,CODE_FILE"))
         self.foreign = [field(e, "MESSAGE") for e in others if "CODE_FILE" not in e]
@@ -1512,6 +1518,139 @@ class T14Instances(SocketFirst):
         figure("identifiers of systemd-escape'd names",
                f"{my_app} → {apps[my_app][0]}, {legacy} → {e.get('SYSLOG_IDENTIFIER')}")
         figure("scenario 14 (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
+
+
+
+class T17Findings(SocketFirst):
+    """What abuse testing found with the old units, with today's: `systemctl enable --now
+    pipejournal` alone gives the socket-first set-up; a writer appending per line (`echo >>`,
+    SIGPIPE ignored) through restarts makes no regular file and loses nothing; after `kill -9`
+    and `systemctl stop` the FIFO is still the socket's and a write starts the service again;
+    `systemctl restart pipejournal.socket` while the service runs leaves both units running on the
+    same FIFO. What that costs writers is counted: a writer holding the FIFO loses nothing but
+    sees EPIPE until the socket listens again; one that opens the FIFO per line loses what was in
+    the pipe when PID 1 closed it."""
+
+    RESTARTS = 3
+
+    def start_appender(self, prefix: str) -> tuple[harness.subprocess.Popen, str]:
+        stopfile = f"/run/pj-stop-{prefix}"
+        self.c.remove(stopfile)
+        return self.c.popen("sh", "-c", APPENDER, "sh", FIFO, stopfile, prefix,
+                            stdout=harness.subprocess.PIPE, stderr=harness.subprocess.PIPE), stopfile
+
+    def finish_appender(self, proc, stopfile: str) -> tuple[int, int]:
+        self.c.write_file(stopfile, "")
+        out, err = proc.communicate(timeout=30)
+        self.expect(proc.returncode == 0 and len(out.split()) == 2,
+                    "the appender exits 0 printing 'LINES FAILURES'", (proc.returncode, out, err))
+        lines, failed = map(int, out.split())
+        return lines, failed
+
+    def fifo_stat(self) -> str:
+        return self.c.run("stat", "-c", "%F %a %U:%G %i", FIFO, check=False).stdout.strip()
+
+    def test_findings_of_the_old_units_are_gone(self):
+        c = self.c
+        t_scenario = time.monotonic()
+        # -- systemctl enable --now pipejournal: the socket comes with it ----------------------
+        c.systemctl("enable", "--now", SERVICE)
+        got = (c.run("systemctl", "is-enabled", SERVICE, SOCKET, check=False).stdout.split(),
+               c.run("systemctl", "is-active", SERVICE, SOCKET, check=False).stdout.split(),
+               self.fifo_stat().split()[:3])
+        self.expect(got == (["enabled", "enabled"], ["active", "active"],
+                            ["fifo", "620", "pipejournal:pipejournal"]),
+                    f"{SERVICE} and {SOCKET} enabled (Also=) and active, {FIFO} a FIFO 0620 "
+                    "pipejournal:pipejournal", got)
+        adopted = self.wait_own("fifo_adopted")
+        self.expect("passed by systemd" in text(adopted, "MESSAGE"),
+                    "the daemon reads the FIFO the socket passed", text(adopted, "MESSAGE"))
+        fifo = self.fifo_stat()
+
+        # -- echo >> FIFO through restarts: no regular file, nothing lost ----------------------
+        proc, stopfile = self.start_appender("ap")
+        for _ in range(self.RESTARTS):
+            self.wait_forwarding(self.pid(SERVICE), FIFO, "ap", (SERVICE, SOCKET))
+            c.systemctl("restart", SERVICE)
+        self.wait_forwarding(self.pid(SERVICE), FIFO, "ap", (SERVICE, SOCKET))
+        lines, failed = self.finish_appender(proc, stopfile)
+        self.wait(lambda: self.last_number(self.pid(SERVICE), FIFO, "ap") == lines - 1,
+                  "the appender's last line in the journal")
+        ledger = Ledger(self, FIFO, "ap", 0, lines)
+        figure("echo >> FIFO through 3 restarts: lines / failed echos",
+               f"{lines} / {failed}; {ledger.describe()}")
+        self.expect((failed, ledger.missing, ledger.duplicates, ledger.foreign, self.fifo_stat())
+                    == (0, [], 0, [], fifo),
+                    "every echo succeeds, every line once, the same FIFO at the path",
+                    (failed, ledger.describe(), self.fifo_stat()))
+
+        # -- kill -9, then stop: the FIFO stays the socket's, a write starts the service -------
+        pid, restarts = self.pid(SERVICE), int(c.prop(SERVICE, "NRestarts"))
+        c.run("kill", "-KILL", str(pid))
+        self.wait_restarted(SERVICE, pid, restarts, 10, (SERVICE, SOCKET))
+        c.systemctl("stop", SERVICE)
+        self.expect((self.fifo_stat(), c.prop(SOCKET, "ActiveState")) == (fifo, "active"),
+                    "after kill -9 and stop: the same FIFO, the socket listening",
+                    (self.fifo_stat(), c.prop(SOCKET, "ActiveState")))
+        c.run("sh", "-c", f"echo 'after kill and stop' >> {FIFO}", timeout=10)  # never blocks
+        self.wait(lambda: c.prop(SERVICE, "ActiveState") == "active",
+                  "the write to start the service again")
+        self.wait_forwarded(1, "MESSAGE=after kill and stop")
+        said = [text(e, "MESSAGE") for e in self.own_entries("fifo_adopted")]
+        made = self.own_entries("fifo_created") + self.own_entries("fifo_removed")
+        self.expect(all("passed by systemd" in m for m in said) and not made,
+                    "every start used the FIFO systemd passed; the daemon created and removed "
+                    "none", (said, [text(e, "MESSAGE") for e in made]))
+
+        # -- systemctl restart pipejournal.socket while the service runs -----------------------
+        for who in ("appender", "holder"):
+            cursor = c.cursor()
+            if who == "appender":
+                proc, stopfile = self.start_appender("sa")
+                prefix = "sa"
+            else:
+                writer = ContinuousWriter(self, FIFO, "sh")
+                prefix = "sh"
+            took = []
+            for _ in range(self.RESTARTS):
+                self.wait(lambda: c.prop(SERVICE, "ActiveState") == "active", "service active")
+                self.wait_forwarding(self.pid(SERVICE), FIFO, prefix, (SERVICE, SOCKET))
+                t0 = time.monotonic()
+                r = c.systemctl("restart", SOCKET, check=False)
+                took.append(time.monotonic() - t0)
+                self.expect(r.returncode == 0, f"systemctl restart {SOCKET} succeeds", r.stderr)
+            self.wait(lambda: c.prop(SERVICE, "ActiveState") == "active", "service active")
+            self.wait_forwarding(self.pid(SERVICE), FIFO, prefix, (SERVICE, SOCKET))
+            if who == "appender":
+                lines, failed = self.finish_appender(proc, stopfile)
+            else:
+                lines, failed = writer.finish()
+            self.wait(lambda: self.last_number(self.pid(SERVICE), FIFO, prefix) == lines - 1,
+                      f"the {who}'s last line in the journal")
+            ledger = Ledger(self, FIFO, prefix, 0, lines, cursor)
+            figure(f"socket restart ×{self.RESTARTS} with a writer that "
+                   f"{'opens the FIFO per line' if who == 'appender' else 'holds the FIFO'}",
+                   f"{lines} lines, {len(ledger.missing)} lost {Ledger.runs(ledger.missing)}, "
+                   f"{failed} {'failed echos' if who == 'appender' else 'EPIPE'}; restart "
+                   + ", ".join(f"{t:.2f}" for t in took) + " s")
+            states = c.run("systemctl", "is-active", SERVICE, SOCKET, check=False).stdout.split()
+            failed_units = c.run("systemctl", "list-units", "--failed", "--plain", "--no-legend",
+                                 "pipejournal*", check=False).stdout.strip()
+            self.expect((states, failed_units, self.fifo_stat()) == (["active", "active"], "",
+                                                                     fifo),
+                        "both units active, none failed, the same FIFO at the path",
+                        (states, failed_units, self.fifo_stat()))
+            self.expect((ledger.duplicates, ledger.foreign, ledger.in_order) == (0, [], True),
+                        "no line doubled or cut", ledger.describe())
+            if who == "holder":
+                self.expect(ledger.missing == [], "a writer holding the FIFO loses no line",
+                            ledger.describe())
+            else:
+                # What the pipe held when PID 1 closed it, at most: a pipe's worth a restart.
+                most = self.RESTARTS * (65536 // len(numbered(prefix, 0) + "\n"))
+                self.expect(len(ledger.missing) <= most, f"at most {most} lines lost (a pipe's "
+                            "worth each restart)", ledger.describe())
+        figure("scenario 17 (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
 
 
 class HeldWriterThroughRestarts(SocketFirst):
