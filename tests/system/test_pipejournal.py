@@ -1307,18 +1307,16 @@ class Ledger:
         when other writers used the FIFO before), else all."""
         c = scenario.c
         c.run("journalctl", "--sync")
-        pattern = re.compile(rf"{re.escape(prefix)} (\d{{9}})\.*")
+        padding = max(0, width - 1 - len(numbered(prefix, 0)))
+        line_re = rf"{re.escape(prefix)} (\d{{9}})" + (rf"\.{{{padding}}}" if padding else "")
         since = [f"--cursor={cursor}"] if cursor else []
         out = c.run("journalctl", "-q", "-o", "cat", *since, f"PIPEJOURNAL_FIFO={fifo}",
                     timeout=180).stdout
-        self.numbers = []
-        for line in out.splitlines():
-            m = pattern.fullmatch(line)
-            if m and line == numbered(prefix, int(m.group(1)), width):
-                self.numbers.append(int(m.group(1)))
-        # Everything else, with CODE_FILE to tell the daemon's own entries apart.
+        self.numbers = [int(m.group(1)) for m in map(re.compile(line_re).fullmatch,
+                                                     out.splitlines()) if m]
+        # Everything else (PCRE2 in journalctl), with CODE_FILE to tell the daemon's own apart.
         others = c.journal(f"PIPEJOURNAL_FIFO={fifo}", timeout=120, after_cursor=cursor,
-                           args=("--case-sensitive=yes", f"--grep=^(?!{re.escape(prefix)} \\d{{9}}\\.*$)",
+                           args=("--case-sensitive=yes", f"--grep=^(?!{line_re}$)",
                                  "--output-fields=MESSAGE,CODE_FILE"))
         self.foreign = [field(e, "MESSAGE") for e in others if "CODE_FILE" not in e]
         seen = set(self.numbers)
@@ -1651,6 +1649,142 @@ class T17Findings(SocketFirst):
                 self.expect(len(ledger.missing) <= most, f"at most {most} lines lost (a pipe's "
                             "worth each restart)", ledger.describe())
         figure("scenario 17 (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
+
+
+
+class T18LongLinesThroughRestarts(SocketFirst):
+    """Lines of 30,000 bytes (more than PIPE_BUF: each write() may be taken in pieces) written
+    as fast as the pipe takes them while the service restarts: a stop that read the head of a line
+    waits (up to 0.5 s) for its rest, so no line is cut in two across a restart. Counted, not just
+    sampled: every line once and whole, or the number cut is reported."""
+
+    WIDTH = 30_000
+    RESTARTS = 10
+
+    def test_lines_longer_than_pipe_buf_are_not_cut_by_restarts(self):
+        c = self.c
+        t_scenario = time.monotonic()
+        c.systemctl("start", SOCKET)
+        writer = ContinuousWriter(self, FIFO, "long", self.WIDTH)
+        try:
+            took = []
+            for _ in range(self.RESTARTS):
+                self.wait_forwarding(self.wait(lambda: self.pid(SERVICE), "a MainPID"), FIFO,
+                                     "long", (SERVICE, SOCKET))
+                t0 = time.monotonic()
+                c.systemctl("restart", SERVICE)
+                took.append(time.monotonic() - t0)
+            self.wait_forwarding(self.pid(SERVICE), FIFO, "long", (SERVICE, SOCKET))
+            total, epipe = writer.finish()
+        finally:
+            writer.kill()
+        self.wait(lambda: self.last_number(self.pid(SERVICE), FIFO, "long") == total - 1,
+                  f"the last line ({total - 1}) in the journal", timeout=30)
+        ledger = Ledger(self, FIFO, "long", self.WIDTH, total)
+        cut = sorted(set(ledger.missing))
+        figure("30,000-byte lines through restarts",
+               f"{total} lines, {len(cut)} cut in two, {len(ledger.foreign)} pieces, {epipe} "
+               "EPIPE; restart " + ", ".join(f"{t:.2f}" for t in took) + " s")
+        self.expect((epipe, ledger.missing, ledger.foreign, ledger.duplicates, ledger.in_order)
+                    == (0, [], [], 0, True),
+                    f"all {total} lines whole, once, in order; no EPIPE", ledger.describe())
+        figure("scenario 18 (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
+
+
+
+#: pipejournal.service as installed before the socket came first (the parts that matter here):
+#: the daemon made the FIFO in its RuntimeDirectory= and removed it on stop.
+OLD_SERVICE = """[Unit]
+Description=pipejournal as installed before the socket came first
+[Service]
+Type=notify
+NotifyAccess=main
+ExecStart=/usr/bin/pipejournal
+Restart=on-failure
+RestartPreventExitStatus=2 6
+RuntimeDirectory=pipejournal
+RuntimeDirectoryPreserve=yes
+User=pipejournal
+Group=pipejournal
+"""
+
+
+class T19Upgrade(SocketFirst):
+    """An install of the old layout (the daemon made the FIFO, 0620 pipejournal:pipejournal)
+    upgraded as a package does it (new units, daemon-reload, restart): the socket takes over with
+    the same owner and mode; a FIFO the old daemon left behind (kill -9, then adopted as
+    'existing' by the next start) is taken as it is, the same inode; afterwards the daemon
+    uses the FIFO systemd passes, and `enable` brings the socket."""
+
+    OLD_UNIT = "/etc/systemd/system/pipejournal.service"
+
+    def fifo_stat(self) -> str:
+        return self.c.run("stat", "-c", "%F %a %U:%G %i", FIFO, check=False).stdout.strip()
+
+    def old_layout(self, orphan: bool) -> str:
+        """Run the old unit until it has made the FIFO (and, with ``orphan``, was killed and
+        restarted so that the FIFO is left to nobody); returns the FIFO's stat."""
+        c = self.c
+        c.write_file(self.OLD_UNIT, OLD_SERVICE)
+        c.daemon_reload()
+        cursor = c.cursor()
+        self.start()
+        self.wait_own("fifo_created", cursor)
+        if orphan:
+            pid, restarts = self.pid(SERVICE), int(c.prop(SERVICE, "NRestarts"))
+            c.run("kill", "-KILL", str(pid))
+            self.wait_restarted(SERVICE, pid, restarts, 10, (SERVICE,))
+            said = text(self.wait_own("fifo_adopted", cursor), "MESSAGE")
+            self.expect("existing" in said, "the next start adopts the FIFO as existing", said)
+        return self.fifo_stat()
+
+    def upgrade(self) -> None:
+        c = self.c
+        c.remove(self.OLD_UNIT)
+        c.daemon_reload()
+        t0 = time.monotonic()
+        c.systemctl("restart", SERVICE)  # what the package's postinst does
+        figure("upgrade: systemctl restart", f"{(time.monotonic() - t0) * 1000:.0f} ms")
+
+    def check_upgraded(self, before: str, same_inode: bool, cursor: str) -> None:
+        c = self.c
+        after = self.fifo_stat()
+        states = c.run("systemctl", "is-active", SERVICE, SOCKET, check=False).stdout.split()
+        keep = 4 if same_inode else 3
+        self.expect(after.split()[:keep] == before.split()[:keep] and states == ["active"] * 2,
+                    f"service and socket active; the FIFO's type, mode, owner"
+                    f"{' and inode' if same_inode else ''} as before ({before})",
+                    (after, states))
+        said = text(self.wait_own("fifo_adopted", cursor), "MESSAGE")
+        self.expect("passed by systemd" in said, "the new daemon reads the FIFO systemd passed",
+                    said)
+        c.write_file(FIFO, "after the upgrade\n")
+        self.wait_forwarded(1, "MESSAGE=after the upgrade", cursor=cursor)
+
+    def test_upgrade_from_the_daemon_made_fifo(self):
+        c = self.c
+        # The old daemon stops and removes its FIFO; the socket makes one like it.
+        before = self.old_layout(orphan=False)
+        self.expect(before.split()[:3] == ["fifo", "620", "pipejournal:pipejournal"],
+                    "the old daemon's FIFO: 0620 pipejournal:pipejournal", before)
+        cursor = c.cursor()
+        self.upgrade()
+        self.check_upgraded(before, False, cursor)
+        c.systemctl("enable", SERVICE)
+        enabled = c.run("systemctl", "is-enabled", SOCKET, check=False).stdout.strip()
+        self.expect(enabled == "enabled", f"`systemctl enable pipejournal` enables {SOCKET}",
+                    enabled)
+        figure("/run/pipejournal after the upgrade (RuntimeDirectory= made it)",
+               c.run("stat", "-c", "%a %U:%G", "/run/pipejournal").stdout.strip())
+
+        # A FIFO the old daemon left to nobody: the socket takes that very FIFO.
+        c.systemctl("stop", SERVICE, SOCKET)
+        c.remove(FIFO)
+        before = self.old_layout(orphan=True)
+        cursor = c.cursor()
+        self.upgrade()
+        self.check_upgraded(before, True, cursor)
+        figure("upgrade over an orphaned FIFO", f"{before} → {self.fifo_stat()}")
 
 
 class HeldWriterThroughRestarts(SocketFirst):
