@@ -1648,6 +1648,17 @@ class T17Findings(SocketFirst):
                 most = self.RESTARTS * (65536 // len(numbered(prefix, 0) + "\n"))
                 self.expect(len(ledger.missing) <= most, f"at most {most} lines lost (a pipe's "
                             "worth each restart)", ledger.describe())
+
+        # -- disable --now both: the FIFO stays, nobody reads it, a writer waits ---------------
+        c.systemctl("disable", "--now", SERVICE, SOCKET)
+        got = (c.run("systemctl", "is-active", SERVICE, SOCKET, check=False).stdout.split(),
+               c.run("systemctl", "is-enabled", SERVICE, SOCKET, check=False).stdout.split(),
+               self.fifo_stat())
+        self.expect(got == (["inactive", "inactive"], ["disabled", "disabled"], fifo),
+                    "both units inactive and disabled, the same FIFO left at the path", got)
+        r = c.run("timeout", "1", "sh", "-c", f"echo nobody reads this >> {FIFO}", check=False)
+        self.expect(r.returncode == 124, "a writer waits for a reader (timeout 1 s kills it)",
+                    (r.returncode, r.stderr))
         figure("scenario 17 (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
 
 
