@@ -7,8 +7,12 @@ packages=(
   # build
   g++ meson ninja-build pkg-config cmake
   libsystemd-dev libspdlog-dev libfmt-dev systemd
+  # man pages (pipejournal(8), pipejournal.conf(5)) and their checks
+  scdoc mandoc man-db
   # tests
   doctest-dev systemd-container python3
+  # the Debian package (scripts/build-deb) and the fleet scenario (journal-upload → journal-remote)
+  debhelper dpkg-dev build-essential lintian systemd-journal-remote
   # benchmarks
   python3-systemd
 )

@@ -10,6 +10,7 @@ Run: see tests/system/run.py (meson test --suite system).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -65,6 +66,12 @@ class Scenario(unittest.TestCase):
     journald_conf: dict | None = None
 
     @classmethod
+    def container_options(cls) -> dict:
+        """Extra ``harness.Container`` arguments (a scenario may set ``destdir`` to None,
+        ``writable_usr``, ``files``); may raise SkipTest when the host lacks something."""
+        return {}
+
+    @classmethod
     def setUpClass(cls):
         destdir = os.environ.get("PIPEJOURNAL_DESTDIR")
         if not destdir:
@@ -73,9 +80,11 @@ class Scenario(unittest.TestCase):
             harness.require_root()
         except harness.SkipHost as e:
             raise unittest.SkipTest(str(e))
-        cls.container = harness.Container(destdir, journald_conf=cls.journald_conf,
-                                          verbose=bool(os.environ.get("PIPEJOURNAL_VERBOSE")),
-                                          keep=bool(os.environ.get("PIPEJOURNAL_KEEP")))
+        options = dict(destdir=destdir, journald_conf=cls.journald_conf,
+                       verbose=bool(os.environ.get("PIPEJOURNAL_VERBOSE")),
+                       keep=bool(os.environ.get("PIPEJOURNAL_KEEP")))
+        options.update(cls.container_options())
+        cls.container = harness.Container(options.pop("destdir"), **options)
         cls.container.__enter__()
 
     @classmethod
@@ -1925,6 +1934,276 @@ class T16InstanceHeldWriterRestarts(HeldWriterThroughRestarts):
 
     def test_instance_restart_kill_and_watchdog_with_a_writer_holding_the_fifo(self):
         self.run_scenario()
+
+
+# ==========================================================================================
+def unavailable(reason: str) -> None:
+    """A prerequisite on the host is missing: skip with the reason, but in CI (CI set, as
+    .ci/run does) fail, since a skipped scenario there would hide that it never ran."""
+    if os.environ.get("CI"):
+        raise AssertionError(f"{reason} (in CI this is a failure, not a skip)")
+    raise unittest.SkipTest(reason)
+
+
+def processes(c: harness.Container, comm: str) -> list[str]:
+    """PIDs inside the container whose command name is ``comm``."""
+    r = c.sh(f"grep -lx {comm} /proc/[0-9]*/comm || true")
+    return [line.split("/")[2] for line in r.stdout.split()]
+
+
+class T30DebPackage(Scenario):
+    """The Debian package as an administrator uses it: `dpkg -i` into a booted Debian 12 (a
+    writable copy-on-write /usr and dpkg database; nothing of the build tree inside), then
+    `systemctl enable --now pipejournal`, a line into the journal, `man pipejournal`; `dpkg -r`
+    stops everything and leaves no process, `dpkg -P` leaves nothing. The .deb is the one
+    scripts/build-deb built (PIPEJOURNAL_DEB, which scripts/test sets)."""
+
+    INSTANCE = "pkgtest"
+
+    @classmethod
+    def container_options(cls) -> dict:
+        deb = os.environ.get("PIPEJOURNAL_DEB", "")
+        if not deb or not Path(deb).is_file():
+            unavailable(f"PIPEJOURNAL_DEB={deb!r} is not a .deb: run scripts/build-deb and set "
+                        "PIPEJOURNAL_DEB=build/deb/pipejournal_VERSION_ARCH.deb (scripts/test "
+                        "does both)")
+        cls.deb = f"/var/tmp/{Path(deb).name}"
+        return {"destdir": None, "writable_usr": True,
+                "files": {cls.deb: Path(deb).read_bytes()}}
+
+    def state(self, *units: str) -> dict[str, tuple[str, str]]:
+        """{unit: (is-active, is-enabled)}; systemctl prints nothing for a unit file it lacks."""
+        out = {}
+        for u in units:
+            active = self.c.run("systemctl", "is-active", u, check=False).stdout.strip()
+            enabled = self.c.run("systemctl", "is-enabled", u, check=False).stdout.strip()
+            out[u] = (active, enabled or "(no unit file)")
+        return out
+
+    def dpkg(self, *args: str) -> float:
+        t0 = time.monotonic()
+        r = self.c.run("dpkg", *args, check=False, timeout=120)
+        took = time.monotonic() - t0
+        self.expect(r.returncode == 0, f"dpkg {' '.join(args)} succeeds",
+                    f"exit {r.returncode}\n{r.stdout}{r.stderr}")
+        return took
+
+    def test_install_enable_use_remove_purge(self):
+        c = self.c
+        # A Docker image's /usr/sbin/policy-rc.d (exit 101) forbids starting services from
+        # maintainer scripts, and such images may exclude man pages from dpkg: a booted system
+        # has neither. Both changes stay in this container's overlay.
+        quirks = []
+        if c.exists("/usr/sbin/policy-rc.d"):
+            c.remove("/usr/sbin/policy-rc.d")
+            quirks.append("policy-rc.d removed")
+        r = c.sh("grep -l '^path-exclude=/usr/share/man' /etc/dpkg/dpkg.cfg.d/* || true")
+        for cfg in r.stdout.split():
+            c.run("sed", "-i", "/^path-exclude=\\/usr\\/share\\/man/d", cfg)
+            quirks.append(f"man pages allowed in {cfg}")
+        figure("container quirks undone", ", ".join(quirks) or "none")
+        if c.run("getent", "passwd", "pipejournal", check=False).returncode == 0:
+            c.run("userdel", "pipejournal")  # prove that the package creates it
+        self.assertFalse(c.exists("/usr/bin/pipejournal"), "pipejournal before installing")
+
+        # -- install -------------------------------------------------------------------------
+        took = self.dpkg("-i", self.deb)
+        figure("dpkg -i", f"{took:.2f} s")
+        user = c.run("getent", "passwd", "pipejournal", check=False).stdout.strip().split(":")
+        self.expect(len(user) == 7 and int(user[2]) < 1000 and user[6].endswith("nologin"),
+                    "system user pipejournal (uid < 1000, nologin) created by sysusers", user)
+        conffiles = c.run("dpkg-query", "-W", "-f=${Conffiles}", "pipejournal").stdout
+        self.expect(CONFIG in conffiles, f"{CONFIG} is a conffile", conffiles)
+        # Debian's default for a daemon: enabled and started on installation.
+        st = self.state(SERVICE, SOCKET)
+        self.expect(all(v == ("active", "enabled") for v in st.values()),
+                    "service and socket enabled and active after dpkg -i", st)
+        owner = c.run("stat", "-c", "%F %U:%G %a", FIFO, check=False).stdout.strip()
+        self.expect(owner == "fifo pipejournal:pipejournal 620",
+                    f"{FIFO}: fifo pipejournal:pipejournal 620", owner)
+        # systemd's dpkg trigger on /usr/lib/systemd/catalog ran journalctl --update-catalog.
+        listed = c.run("journalctl", "--list-catalog").stdout
+        missing = [n for n, mid in MESSAGE_IDS.items() if mid not in listed]
+        self.expect(not missing, "every MESSAGE_ID in the catalog database after dpkg -i "
+                    "(systemd's trigger)", missing)
+        templates = c.exists(f"{UNITDIR}/pipejournal@.socket")
+        if templates:
+            running = c.systemctl("list-units", "--all", "--no-legend", "pipejournal@*").stdout
+            self.expect(not running.strip(), "no instance enabled or started by the package",
+                        running)
+
+        # -- enable --now, from scratch -------------------------------------------------------
+        c.systemctl("disable", "--now", SERVICE, SOCKET)
+        self.expect(not c.exists(FIFO), f"{FIFO} gone once both units stopped",
+                    c.file_type(FIFO))
+        t0 = time.monotonic()
+        c.systemctl("enable", "--now", "pipejournal")
+        figure("systemctl enable --now pipejournal", f"{(time.monotonic() - t0) * 1000:.0f} ms")
+        p = c.show(SERVICE, "ActiveState", "SubState", "UnitFileState", "StatusText")
+        self.expect((p["ActiveState"], p["SubState"], p["UnitFileState"]) ==
+                    ("active", "running", "enabled"),
+                    "active (running) and enabled as soon as enable --now returns", p)
+        self.expect(c.file_type(FIFO) == "fifo", f"{FIFO} is a FIFO", c.file_type(FIFO))
+        tag = os.urandom(4).hex()
+        c.write_file(FIFO, f"<3>installed from the package {tag}\n")
+        entry = self.wait_forwarded(1, f"MESSAGE=installed from the package {tag}")[0]
+        seen = {k: entry.get(k) for k in ("PRIORITY", "SYSLOG_IDENTIFIER", "_SYSTEMD_UNIT",
+                                          "_UID", "_EXE")}
+        self.expect(seen == {"PRIORITY": "3", "SYSLOG_IDENTIFIER": "pipejournal",
+                             "_SYSTEMD_UNIT": SERVICE, "_UID": user[2],
+                             "_EXE": "/usr/bin/pipejournal"},
+                    "the line forwarded by the packaged daemon, as user pipejournal", seen)
+
+        # -- man -----------------------------------------------------------------------------
+        env = {"MANPAGER": "cat", "MANWIDTH": "100"}
+        page8 = c.run("man", "pipejournal", env=env, check=False)
+        name_line = "pipejournal - forward lines written into a FIFO to the systemd journal"
+        self.expect(page8.returncode == 0 and name_line in page8.stdout
+                    and "PIPEJOURNAL_FIFO=" in page8.stdout,
+                    "man pipejournal shows pipejournal(8)", (page8.stdout[:400] + page8.stderr))
+        page5 = c.run("man", "5", "pipejournal.conf", env=env, check=False)
+        self.expect(page5.returncode == 0 and "PartialLineTimeoutSec=" in page5.stdout,
+                    "man 5 pipejournal.conf shows pipejournal.conf(5)",
+                    (page5.stdout[:400] + page5.stderr))
+        figure("man pipejournal", f"{len(page8.stdout.splitlines())} lines; "
+               f"pipejournal.conf(5) {len(page5.stdout.splitlines())} lines")
+
+        # -- an instance of the template units, when this source has them ---------------------
+        instance_units = ()
+        if templates:
+            inst_fifo = f"/run/pipejournal/{self.INSTANCE}"
+            instance_units = (f"pipejournal@{self.INSTANCE}.socket",
+                              f"pipejournal@{self.INSTANCE}.service")
+            c.systemctl("enable", "--now", instance_units[0])
+            c.write_file(inst_fifo, f"instance line {tag}\n")
+            self.wait(lambda: c.journal(f"PIPEJOURNAL_FIFO={inst_fifo}",
+                                        f"MESSAGE=instance line {tag}"),
+                      f"the line written into {inst_fifo}", units=instance_units)
+        figure("template units", "instance tested" if templates
+               else "not in this source yet (skipped that part)")
+
+        # -- remove: everything stops, nothing runs ---------------------------------------------
+        pids = processes(c, "pipejournal")
+        self.expect(len(pids) == 1 + bool(templates), "pipejournal processes before dpkg -r",
+                    pids)
+        took = self.dpkg("-r", "pipejournal")
+        figure("dpkg -r", f"{took:.2f} s")
+        st = self.state(SERVICE, SOCKET, *instance_units)
+        self.expect(all(a in ("inactive", "unknown") and e != "enabled" for a, e in st.values()),
+                    "every unit stopped, none enabled (its unit file is gone)", st)
+        left = processes(c, "pipejournal")
+        self.expect(not left, "no pipejournal process after dpkg -r", left)
+        self.expect(not c.exists(FIFO), f"{FIFO} removed", c.file_type(FIFO))
+        self.expect(not c.exists("/usr/bin/pipejournal"), "/usr/bin/pipejournal removed", True)
+        status = c.run("dpkg-query", "-W", "-f=${db:Status-Abbrev}", "pipejournal").stdout
+        self.expect(status.strip() == "rc" and c.exists(CONFIG),
+                    "removed, configuration kept (dpkg status rc)", (status, c.exists(CONFIG)))
+
+        # -- purge: nothing left ----------------------------------------------------------------
+        took = self.dpkg("-P", "pipejournal")
+        figure("dpkg -P", f"{took:.2f} s")
+        leftovers = c.sh("ls -d /etc/pipejournal /run/pipejournal 2>/dev/null; "
+                         "find /etc/systemd/system -name 'pipejournal*'").stdout.split()
+        self.expect(not leftovers, "no configuration, enablement link or runtime directory "
+                    "left after dpkg -P", leftovers)
+
+
+# ==========================================================================================
+REMOTE_DIR = "/var/log/journal/remote"
+REMOTE_PORT = 19532
+
+
+class T31FleetJournalRemote(Scenario):
+    """Beyond one host, with systemd's own engine: systemd-journal-upload sends this machine's
+    journal to systemd-journal-remote (both as Debian ships them, set up as README says, plain
+    HTTP on loopback only), and every forwarded line arrives in the remote journal files with
+    all its fields, found there with `journalctl -D`."""
+
+    @classmethod
+    def container_options(cls) -> dict:
+        for tool in ("systemd-journal-remote", "systemd-journal-upload"):
+            if not Path(f"/lib/systemd/{tool}").exists():
+                unavailable(f"/lib/systemd/{tool} not found (apt-get install "
+                            "systemd-journal-remote)")
+        return {}
+
+    def remote(self) -> list[dict]:
+        """Forwarded entries in the remote journal files (oldest first)."""
+        r = self.c.run("journalctl", "--no-pager", "-o", "json", "--all", "-D", REMOTE_DIR,
+                       f"PIPEJOURNAL_FIFO={FIFO}", check=False, binary=True)
+        if r.returncode != 0:
+            return []
+        entries = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+        return [e for e in entries if "MESSAGE_ID" not in e and "CODE_FILE" not in e]
+
+    def test_forwarded_lines_reach_the_collector_with_all_fields(self):
+        c = self.c
+        units = ("systemd-journal-remote.socket", "systemd-journal-remote.service",
+                 "systemd-journal-upload.service")
+        # The collector: the shipped socket unit, on loopback only; its service (which has
+        # PrivateNetwork=yes, so it cannot bind itself) takes the socket as fd 3, plain HTTP.
+        c.drop_in(units[0], "loopback",
+                  f"[Socket]\nListenStream=\nListenStream=127.0.0.1:{REMOTE_PORT}\n",
+                  reload=False)
+        c.drop_in(units[1], "http",
+                  "[Service]\nExecStart=\nExecStart=/lib/systemd/systemd-journal-remote "
+                  f"--listen-http=-3 --output={REMOTE_DIR}/\n", reload=False)
+        # The sender.
+        c.write_file("/etc/systemd/journal-upload.conf.d/collector.conf",
+                     f"[Upload]\nURL=http://127.0.0.1:{REMOTE_PORT}\n")
+        c.daemon_reload()
+        c.systemctl("start", units[0], SERVICE)
+        c.systemctl("start", units[2])
+        listen = c.prop(units[0], "Listen")
+        self.expect(listen == f"127.0.0.1:{REMOTE_PORT} (Stream)",
+                    f"journal-remote listens on 127.0.0.1:{REMOTE_PORT} only", listen, *units)
+
+        tag = os.urandom(4).hex()
+        lines = [f"<3>fleet error {tag}".encode(), f"fleet plain {tag} äöü".encode(),
+                 f"fleet binary {tag} ".encode() + b"\xff\xfe",
+                 f'{{"msg":"fleet json {tag}","level":"warn","user":{{"id":17}}}}'.encode(),
+                 f"<7>fleet debug {tag}".encode()]
+        t0 = time.monotonic()
+        c.write_file(FIFO, b"".join(line + b"\n" for line in lines))
+        local = self.wait_forwarded(len(lines))
+        remote = []
+
+        def arrived():
+            nonlocal remote
+            remote = self.remote()
+            return len(remote) >= len(lines)
+        try:
+            self.wait(arrived, f"{len(lines)} forwarded lines in {REMOTE_DIR}", timeout=30,
+                      units=units)
+        except harness.TimeoutExpired:
+            self.fail(f"\nexpected: {len(lines)} forwarded entries in {REMOTE_DIR}\n"
+                      f"seen:     {len(remote)}" + self.explain(*units))
+        figure("lines written → in the remote journal files",
+               f"{(time.monotonic() - t0) * 1000:.0f} ms")
+
+        # Field for field the same entries, timestamps and trusted fields included; only the
+        # cursor (and sequence numbers) belong to the journal file that holds the entry.
+        def comparable(e: dict) -> dict:
+            return {k: v for k, v in e.items() if k not in ("__CURSOR", "__SEQNUM", "__SEQNUM_ID")}
+        self.assertEqual(len(local), len(lines))
+        for i, (want, got) in enumerate(zip(local, remote)):
+            want, got = comparable(want), comparable(got)
+            if want != got:
+                diff = {k: (want.get(k), got.get(k)) for k in sorted(set(want) | set(got))
+                        if want.get(k) != got.get(k)}
+                self.fail(f"\nexpected: remote entry {i} equal to the local one, field for "
+                          f"field\nseen:     differences (local, remote): {diff}")
+        for e in remote:
+            for f in ("MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "PIPEJOURNAL_FIFO"):
+                self.expect(e.get(f) is not None, f"{f}= on every remote entry",
+                            sorted(user_fields(e)))
+        self.assertEqual([e["PRIORITY"] for e in remote[:3]] + [remote[4]["PRIORITY"]],
+                         ["3", "6", "6", "7"])
+        self.assertEqual(field(remote[2], "MESSAGE"), lines[2], "binary MESSAGE kept exactly")
+        figure("fields of the JSON line in the remote journal", " ".join(sorted(
+            user_fields(remote[3]))))
+        files = c.sh(f"ls {REMOTE_DIR}").stdout.split()
+        figure("remote journal files", " ".join(files))
 
 
 if __name__ == "__main__":
