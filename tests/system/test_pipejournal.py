@@ -2032,10 +2032,11 @@ class T30DebPackage(Scenario):
             self.expect(not running.strip(), "no instance enabled or started by the package",
                         running)
 
-        # -- enable --now, from scratch -------------------------------------------------------
+        # -- enable --now, again ----------------------------------------------------------------
         c.systemctl("disable", "--now", SERVICE, SOCKET)
-        self.expect(not c.exists(FIFO), f"{FIFO} gone once both units stopped",
-                    c.file_type(FIFO))
+        kept = c.run("stat", "-c", "%F %U:%G %a", FIFO, check=False).stdout.strip()
+        self.expect(kept == owner, f"{FIFO} kept once both units stopped (RemoveOnStop=no)",
+                    kept)
         t0 = time.monotonic()
         c.systemctl("enable", "--now", "pipejournal")
         figure("systemctl enable --now pipejournal", f"{(time.monotonic() - t0) * 1000:.0f} ms")
