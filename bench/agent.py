@@ -7,6 +7,7 @@ reported in the object, the driver decides what fails.
 
     agent.py fresh-journal
     agent.py throughput --unit U --fifo PATH --ident ID --lines N [--hold-fifo] [--exe NAME] [--rss]
+    agent.py json --unit U --fifo PATH --ident ID --lines N [--presplit]
     agent.py idle --unit U --seconds S
     agent.py stop --unit U --fifo PATH --ident ID
 
@@ -244,6 +245,127 @@ def cmd_throughput(args) -> dict:
     return result
 
 
+#: between the fields of a pre-split entry (bench/ceiling_json.c); never in the benchmark's values
+FIELD_SEPARATOR = "\x1f"
+
+
+def json_entry(tag: str, i: int) -> tuple[str, list[tuple[str, str]]]:
+    """JSON line i of a run and the fields pipejournal maps it to (besides SYSLOG_IDENTIFIER and
+    PIPEJOURNAL_FIFO), per interface.md "Structured lines".
+
+    The shape of bench/lines_bench.cpp's JSON line, as pino writes it: 8 keys, "req" and "user"
+    one level down, ~250 bytes; msg carries the run's tag and the line's counter. Every 7th line
+    is an error (level 50 → PRIORITY=3).
+    """
+    level = 50 if i % 7 == 0 else 30
+    fields = [
+        ("MESSAGE", f"request completed {tag} {i:07d}"),
+        ("PRIORITY", "3" if level == 50 else "6"),
+        ("LEVEL", str(level)),
+        ("TIME", str(1_700_000_000_000 + i)),
+        ("PID", "4242"),
+        ("HOSTNAME", "web-01"),
+        ("REQ_ID", f"a1b2c3{i:06x}"),
+        ("REQ_METHOD", "GET"),
+        ("REQ_URL", f"/api/v1/items?page={i % 10}"),
+        ("REQ_STATUS", "200"),
+        ("USER_ID", str(i % 1000)),
+        ("USER_ROLE", "admin"),
+        ("DURATION_MS", f"{i % 300}.5"),
+    ]
+    v = dict(fields)
+    line = (f'{{"level":{v["LEVEL"]},"time":{v["TIME"]},"pid":{v["PID"]},'
+            f'"hostname":"{v["HOSTNAME"]}","req":{{"id":"{v["REQ_ID"]}","method":"GET",'
+            f'"url":"{v["REQ_URL"]}","status":{v["REQ_STATUS"]}}},'
+            f'"user":{{"id":{v["USER_ID"]},"role":"{v["USER_ROLE"]}"}},'
+            f'"duration_ms":{v["DURATION_MS"]},"msg":"{v["MESSAGE"]}"}}')
+    return line, fields
+
+
+def fifo_run(unit: str, fifo: str, data: bytes, last: str, timeout: float) -> dict:
+    """Start unit, write data into its FIFO, wait until the entry whose MESSAGE is last is in
+    the journal: seconds and CPU of the sender, journald and everything else. Leaves the unit
+    running (the caller counts, then stops it)."""
+    sh("systemctl", "start", unit)
+    pid = main_pid(unit)
+    jpid = main_pid("systemd-journald.service")
+    time.sleep(0.2)  # let start-up entries settle
+    fd = os.open(fifo, os.O_WRONLY | os.O_CLOEXEC)
+    s0, j0 = proc_cpu(pid), proc_cpu(jpid)
+    m0, a0 = machine_busy_s(), self_cpu_s()
+    t0 = time.monotonic()
+    write_all(fd, data)
+    t_written = time.monotonic()
+    t1 = wait_for_message(last, timeout=timeout)
+    t_end = t1 if t1 is not None else time.monotonic()
+    s1, j1 = proc_cpu(pid), proc_cpu(jpid)
+    m1, a1 = machine_busy_s(), self_cpu_s()
+    os.close(fd)
+    result = {"unit": unit, "sender_pid": pid, "seconds": t_end - t0,
+              "write_seconds": t_written - t0, "last_line_seen": t1 is not None,
+              "sender": cpu_delta(s0, s1), "journald": cpu_delta(j0, j1),
+              "agent_cpu_s": a1 - a0}
+    result["other_cpu_s"] = ((m1 - m0) - (a1 - a0) - result["sender"]["cpu_us"] / 1e6
+                             - result["journald"]["cpu_us"] / 1e6)
+    return result
+
+
+def check_json_fields(tag: str, n: int, ident: str, fifo: str) -> dict:
+    """The fields of a sample of entries (the first two, one in the middle, the last: both
+    priorities) read back with journalctl -o json, against json_entry's: every field the same
+    value, no field more or less (journald's own, starting with '_', aside)."""
+    sample = sorted({0, 1, n // 2, n - 1})
+    expected = {}
+    for i in sample:
+        fields = json_entry(tag, i)[1] + [("SYSLOG_IDENTIFIER", ident), ("PIPEJOURNAL_FIFO", fifo)]
+        expected[fields[0][1]] = dict(fields)
+    out = sh("journalctl", "--no-pager", "-o", "json", f"SYSLOG_IDENTIFIER={ident}",
+             *(f"MESSAGE={m}" for m in expected))
+    mismatches = []
+    seen = set()
+    names = []
+    for text in out.splitlines():
+        entry = {k: v for k, v in json.loads(text).items() if not k.startswith("_")}
+        want = expected.get(entry.get("MESSAGE"))
+        if want is None:
+            mismatches.append(f"unexpected entry {entry}")
+            continue
+        seen.add(entry["MESSAGE"])
+        names = sorted(entry)
+        if entry != want:
+            extra = {k: v for k, v in entry.items() if want.get(k) != v}
+            missing = {k: v for k, v in want.items() if entry.get(k) != v}
+            mismatches.append(f"{entry['MESSAGE']}: expected {missing}, seen {extra}")
+    mismatches += [f"{m}: not found" for m in expected if m not in seen]
+    return {"checked": len(seen), "mismatches": mismatches, "fields": names}
+
+
+def cmd_json(args) -> dict:
+    """JSON lines into a FIFO, end to end; or (--presplit) the same entries already split into
+    fields, for bench/ceiling_json.c. Every line counted by the counter in its MESSAGE."""
+    tag = f"t{os.getpid():07d}"  # fixed width: every sender gets lines of the same length
+    records = []
+    json_bytes = 0
+    for i in range(args.lines):
+        line, fields = json_entry(tag, i)
+        json_bytes += len(line) + 1
+        records.append(FIELD_SEPARATOR.join(f"{k}={v}" for k, v in fields) if args.presplit
+                       else line)
+    data = ("\n".join(records) + "\n").encode()
+    last = json_entry(tag, args.lines - 1)[1][0][1]  # its MESSAGE
+    result = {"lines": args.lines, "presplit": args.presplit,
+              "json_bytes_per_line": json_bytes / args.lines,
+              "bytes_per_line": len(data) / args.lines}
+    result.update(fifo_run(args.unit, args.fifo, data, last,
+                           timeout=args.timeout or max(60.0, args.lines / 2000)))
+    time.sleep(0.2)  # entries still on their way when the last one showed (none should be)
+    result["count"] = count_lines(f"request completed {tag}", args.lines,
+                                  f"SYSLOG_IDENTIFIER={args.ident}")
+    result["field_check"] = check_json_fields(tag, args.lines, args.ident, args.fifo)
+    sh("systemctl", "stop", args.unit)
+    return result
+
+
 def cmd_idle(args) -> dict:
     sh("systemctl", "start", args.unit)
     pid = main_pid(args.unit)
@@ -324,6 +446,14 @@ def main() -> None:
     t.add_argument("--exe")
     t.add_argument("--rss", action="store_true")
     t.add_argument("--timeout", type=float, help="seconds to wait for the last line")
+    j = sub.add_parser("json")
+    j.add_argument("--unit", required=True)
+    j.add_argument("--fifo", required=True)
+    j.add_argument("--ident", required=True)
+    j.add_argument("--lines", type=int, default=200_000)
+    j.add_argument("--presplit", action="store_true",
+                   help="write each entry's fields, 0x1f-separated, instead of the JSON line")
+    j.add_argument("--timeout", type=float, help="seconds to wait for the last line")
     i = sub.add_parser("idle")
     i.add_argument("--unit", required=True)
     i.add_argument("--seconds", type=float, default=60)
@@ -333,8 +463,8 @@ def main() -> None:
     s.add_argument("--fifo", required=True)
     s.add_argument("--ident", required=True)
     args = p.parse_args()
-    fn = {"fresh-journal": cmd_fresh_journal, "throughput": cmd_throughput, "idle": cmd_idle,
-          "stop": cmd_stop}[args.cmd]
+    fn = {"fresh-journal": cmd_fresh_journal, "throughput": cmd_throughput, "json": cmd_json,
+          "idle": cmd_idle, "stop": cmd_stop}[args.cmd]
     print(json.dumps(fn(args)))
 
 

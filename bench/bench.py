@@ -8,6 +8,8 @@ project installed, and measures:
                  line), systemd-cat (stream protocol) and the Python pattern (journal.send)
      defaults    one round of pipejournal alone in a second container with journald at its
                  defaults (its rate limit on): lines/s and lost
+     json        JSON lines (~250 bytes, 8 keys, one level of nesting) end to end, Format=auto,
+                 against a C loop sending the same entries as already-split fields
   2. start-up    exec → READY=1 (kernel timestamp on a fake NOTIFY_SOCKET), with the C++
                  sd_notify floor and the Python pattern; RSS after READY
   3. memory      VmRSS of the service after READY and after forwarding 1,000,000 lines
@@ -97,6 +99,26 @@ LogExtraFields=PIPEJOURNAL_FIFO=/run/bench-systemd-cat/in
 }
 
 
+# JSON lines, end to end (case json): pipejournal with Format=auto (the default) against a C loop
+# that gets each entry already split into the fields pipejournal maps the line to.
+JSON_SENDERS = {
+    "pipejournal (Format=auto)": dict(unit="pipejournal.service", fifo="/run/pipejournal/in",
+                                      ident="pipejournal"),
+    "ceiling (C, split fields)": dict(unit="bench-ceiling-json.service",
+                                      fifo="/run/bench-ceiling-json/in",
+                                      ident="bench-ceiling-json", presplit=True),
+}
+JSON_CEILING = "ceiling (C, split fields)"
+UNITS["/etc/systemd/system/bench-ceiling-json.service"] = f"""\
+[Unit]
+Description=Benchmark ceiling for JSON lines: one sd_journal_sendv per already-split entry (C)
+[Service]
+Type=notify
+RuntimeDirectory=bench-ceiling-json
+ExecStart={TOOLS}/pj-bench-ceiling-json /run/bench-ceiling-json/in bench-ceiling-json
+"""
+
+
 # ---------------------------------------------------------------------------------- helpers
 def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
@@ -144,6 +166,7 @@ def prepare_destdir(build: Path) -> Path:
         shutil.copy2(build / "bench" / name, tools / name)
     for name in ("agent.py", "py_forwarder.py"):
         shutil.copy2(BENCH / name, tools / name)
+    shutil.copy2(build / "bench" / "pj-bench-ceiling-json", tools / "pj-bench-ceiling-json")
     return dest
 
 
@@ -200,6 +223,62 @@ def case_throughput(c, args, failures) -> dict:
             "fields": rs[-1].get("fields", []),
         }
     return {"lines": args.lines, "rounds": args.rounds, "summary": summary, "runs": runs}
+
+
+def case_json(c, args, failures) -> dict:
+    """JSON lines end to end: pipejournal (Format=auto) and the split-fields ceiling, interleaved
+    in rounds, each run on a fresh journal; ratios paired with the ceiling run of the round."""
+    runs = {name: [] for name in JSON_SENDERS}
+    for rnd in range(args.rounds):
+        for name, s in JSON_SENDERS.items():
+            agent(c, "fresh-journal")
+            cmd = ["json", "--unit", s["unit"], "--fifo", s["fifo"], "--ident", s["ident"],
+                   "--lines", str(args.json_lines)]
+            if s.get("presplit"):
+                cmd.append("--presplit")
+            r = agent(c, *cmd)
+            r["lines_per_s"] = args.json_lines / r["seconds"]
+            r["sender_us_per_line"] = r["sender"]["cpu_us"] / args.json_lines
+            r["journald_us_per_line"] = r["journald"]["cpu_us"] / args.json_lines
+            r["lost"] = r["count"]["lost"]
+            runs[name].append(r)
+            mismatches = r["field_check"]["mismatches"]
+            log(f"json round {rnd + 1}/{args.rounds} {name}: {r['lines_per_s']:,.0f} lines/s, "
+                f"sender {r['sender_us_per_line']:.2f} µs/line, journald "
+                f"{r['journald_us_per_line']:.2f} µs/line, lost {r['lost']}, "
+                f"dup {r['count']['duplicates']}, fields checked "
+                f"{r['field_check']['checked']}, mismatches {len(mismatches)}")
+            bad = r["count"]["lost"] + r["count"]["duplicates"] + r["count"]["malformed"]
+            if bad or not r["last_line_seen"]:
+                failures.append(f"json {name} round {rnd + 1}: {r['count']}, "
+                                f"last line seen: {r['last_line_seen']}")
+            if mismatches:
+                failures.append(f"json {name} round {rnd + 1}: entries not as expected: "
+                                + "; ".join(mismatches[:3]))
+    summary = {}
+    ceiling = runs[JSON_CEILING]
+    for name, rs in runs.items():
+        summary[name] = {
+            "vs_ceiling": stats([r["lines_per_s"] / ce["lines_per_s"]
+                                 for r, ce in zip(rs, ceiling)]),
+            "cpu_vs_ceiling": stats([r["sender_us_per_line"] / ce["sender_us_per_line"]
+                                     for r, ce in zip(rs, ceiling)
+                                     if ce["sender_us_per_line"] > 0]),
+            "journald_vs_ceiling": stats([r["journald_us_per_line"] / ce["journald_us_per_line"]
+                                          for r, ce in zip(rs, ceiling)
+                                          if ce["journald_us_per_line"] > 0]),
+            "lines_per_s": stats([r["lines_per_s"] for r in rs]),
+            "sender_us_per_line": stats([r["sender_us_per_line"] for r in rs]),
+            "journald_us_per_line": stats([r["journald_us_per_line"] for r in rs]),
+            "other_cpu_s": stats([r["other_cpu_s"] for r in rs]),
+            "lost": sum(r["lost"] for r in rs),
+            "duplicates": sum(r["count"]["duplicates"] for r in rs),
+            "bytes_per_line": rs[-1]["bytes_per_line"],
+            "fields": rs[-1]["field_check"]["fields"],
+        }
+    return {"lines": args.json_lines, "rounds": args.rounds,
+            "json_bytes_per_line": ceiling[-1]["json_bytes_per_line"] if ceiling else None,
+            "summary": summary, "runs": runs}
 
 
 def case_defaults(c, args, failures) -> dict:
@@ -395,7 +474,10 @@ def case_inprocess(build: Path, args, failures) -> dict:
             if "Collected :" in line:
                 out["linebuffer_instructions_per_line"] = int(line.split(":")[1]) / n
     log(f"in-process: LineBuffer+LineMapper {out['linebuffer_ns_per_line']['median']:.1f} ns/line "
-        f"(memchr alone {out['memchr_ns_per_line']['median']:.1f})")
+        f"(Format=auto {out['linebuffer_auto_ns_per_line']['median']:.1f}, "
+        f"memchr alone {out['memchr_ns_per_line']['median']:.1f}); map JSON "
+        f"{out['json_map_ns_per_line']['median']:.0f}, logfmt "
+        f"{out['logfmt_map_ns_per_line']['median']:.0f} ns/line")
     return out
 
 
@@ -428,6 +510,7 @@ def targets(res: dict) -> list[tuple[str, str, str, bool | None]]:
                      f"({st['journald_us_per_line']['median']:.2f} vs "
                      f"{cat['journald_us_per_line']['median']:.2f} µs/line)",
                      st["journald_vs_systemd_cat"]["median"] <= 1.1))
+    rows.extend(json_targets(res))
     df = res.get("defaults")
     if df:
         rows.append(("journald at its defaults: 0 lost",
@@ -464,6 +547,54 @@ def targets(res: dict) -> list[tuple[str, str, str, bool | None]]:
                      f"{stop['lost']} lost",
                      stop["exit_ms"]["median"] <= limit and stop["lost"] == 0))
     return rows
+
+
+def json_targets(res: dict) -> list[tuple[str, str, bool]]:
+    js = res.get("json", {}).get("summary")
+    if not js:
+        return []
+    pj, ce = js["pipejournal (Format=auto)"], js[JSON_CEILING]
+    return [
+        ("JSON lines: throughput ≥ 0.9× split-fields ceiling, 0 lost",
+         f"{fmt(pj['vs_ceiling'], 3)}× paired per round (medians "
+         f"{pj['lines_per_s']['median']:,.0f} vs {ce['lines_per_s']['median']:,.0f} lines/s), "
+         f"{pj['lost']} lost",
+         pj["vs_ceiling"]["median"] >= 0.9 and pj["lost"] == 0 and pj["duplicates"] == 0),
+        ("JSON lines: own CPU/line ≤ 1.3× split-fields ceiling",
+         f"{fmt(pj['cpu_vs_ceiling'], 2)}× paired ({pj['sender_us_per_line']['median']:.2f} vs "
+         f"{ce['sender_us_per_line']['median']:.2f} µs/line)",
+         pj["cpu_vs_ceiling"]["median"] <= 1.3),
+    ]
+
+
+def render_json(res: dict) -> list[str]:
+    js = res.get("json")
+    if not js:
+        return []
+    out = [f"### 1c. JSON lines: {js['lines']:,} unique lines of {js['json_bytes_per_line']:.0f} "
+           "bytes (8 keys, one level of nesting), end to end\n",
+           "pipejournal with `Format=auto` (the default) maps each line to 15 fields; the "
+           "ceiling (`ceiling_json.c`) reads the same entries already split into those fields "
+           "(`NAME=value` pieces, 0x1f between them) from its FIFO and sends each with one "
+           f"`sd_journal_sendv`. Fresh journal per run, interleaved, {js['rounds']} rounds; "
+           "median [min..max]; every line counted by the counter in its MESSAGE, and the fields "
+           "of four entries per run read back and compared with the expected ones.\n",
+           "| sender | lines/s | × ceiling (paired) | sender CPU µs/line | × ceiling CPU "
+           "(paired) | journald CPU µs/line | lost | bytes/line written | other CPU s |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for name, s in js["summary"].items():
+        out.append(f"| {name} | {fmt(s['lines_per_s'], 0)} | {fmt(s['vs_ceiling'], 2)} "
+                   f"| {fmt(s['sender_us_per_line'], 2)} | {fmt(s['cpu_vs_ceiling'], 2)} "
+                   f"| {fmt(s['journald_us_per_line'], 2)} | {s['lost']} "
+                   f"| {s['bytes_per_line']:.0f} | {fmt(s['other_cpu_s'], 1)} |")
+    fields = {name: ",".join(s["fields"]) for name, s in js["summary"].items()}
+    if len(set(fields.values())) == 1:
+        out += ["", f"Fields per entry (besides journald's trusted ones), the same for both: "
+                f"{fields[JSON_CEILING]}.", ""]
+    else:
+        out += ["", "Fields per entry (besides journald's trusted ones), **not the same**: "
+                + "; ".join(f"{n}: {f}" for n, f in fields.items()) + ".", ""]
+    return out
 
 
 def render(res: dict) -> str:
@@ -549,6 +680,7 @@ def render(res: dict) -> str:
         out.append("")
     elif ir:
         out.append(f"### journald's instructions per entry: not measured ({ir['error']})\n")
+    out.extend(render_json(res))
     st = res.get("startup")
     if st:
         out.append(f"## 2. Start-up: exec → READY=1 ({st['runs_each']} runs each, interleaved)\n")
@@ -602,8 +734,18 @@ def render(res: dict) -> str:
         ir = ip.get("linebuffer_instructions_per_line")
         out.append(f"| LineBuffer + LineMapper | {lb['median']:.1f} [{lb['best']:.1f}..{lb['worst']:.1f}] "
                    f"| {f'{ir:.0f}' if ir else 'n/a'} |")
+        la = ip.get("linebuffer_auto_ns_per_line")
+        if la:
+            out.append(f"| LineBuffer + LineMapper, Format=auto (same plain lines) | {la['median']:.1f} "
+                       f"[{la['best']:.1f}..{la['worst']:.1f}] ({la['median'] / lb['median']:.3f}x plain) | |")
         out.append(f"| bare memchr split (for scale) | {mc['median']:.1f} "
                    f"[{mc['best']:.1f}..{mc['worst']:.1f}] | |")
+        for key, what in (("json_map", "JSON"), ("logfmt_map", "logfmt")):
+            f = ip.get(f"{key}_ns_per_line")
+            if f:
+                size = ip.get(f"{key.split('_')[0]}_bytes_per_line", 0)
+                out.append(f"| LineMapper::map, {what} lines of {size:.0f} bytes, 13 fields | "
+                           f"{f['median']:.0f} [{f['best']:.0f}..{f['worst']:.0f}] | |")
         out.append("")
     rows = targets(res)
     if rows:
@@ -626,7 +768,8 @@ def main() -> int:
     p.add_argument("--build-dir", default="/tmp/build-bench", type=Path)
     p.add_argument("--results", default=BENCH / "results", type=Path)
     p.add_argument("--cases",
-                   default="throughput,defaults,instructions,startup,memory,idle,stop,inprocess",
+                   default="throughput,defaults,instructions,json,startup,memory,idle,stop,"
+                           "inprocess",
                    help="comma-separated subset")
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--senders", default="",
@@ -635,6 +778,7 @@ def main() -> int:
     p.add_argument("--lines", type=int, default=200_000)
     # More than journald's default limit lets through (10,000 per 30 s × up to 3.75), even --quick
     p.add_argument("--defaults-lines", type=int, default=200_000)
+    p.add_argument("--json-lines", type=int, default=100_000)
     p.add_argument("--startup-runs", type=int, default=21)
     p.add_argument("--memory-lines", type=int, default=1_000_000)
     p.add_argument("--idle-seconds", type=float, default=60)
@@ -643,7 +787,8 @@ def main() -> int:
     p.add_argument("--ir-lines", type=int, default=3_000, help="instructions: lines per run")
     p.add_argument("--ir-rounds", type=int, default=3)
     p.add_argument("--quick", action="store_true",
-                   help="smoke run: 1 round of 20,000 lines, 100,000 at journald's defaults, "
+                   help="smoke run: 1 round of 20,000 lines (plain and JSON), 100,000 at "
+                        "journald's defaults, "
                         "5 start-ups, 100,000 lines for memory, 10 s idle, 3 stops")
     p.add_argument("--no-idle", action="store_true", help="skip the 60 s idle case")
     p.add_argument("--verbose", action="store_true")
@@ -653,6 +798,7 @@ def main() -> int:
         args.memory_lines, args.idle_seconds, args.stop_runs = 100_000, 10, 3
         args.defaults_lines = 100_000
         args.ir_lines, args.ir_rounds = 1_000, 1
+        args.json_lines = 20_000
     cases = [x.strip() for x in args.cases.split(",") if x.strip()]
     if args.no_idle and "idle" in cases:
         cases.remove("idle")
@@ -672,7 +818,7 @@ def main() -> int:
                                verbose=args.verbose) as c:
             log(f"booted in {c.boot_seconds:.2f}s")
             for case in container_cases:
-                fn = {"throughput": case_throughput, "startup": case_startup,
+                fn = {"throughput": case_throughput, "json": case_json, "startup": case_startup,
                       "memory": case_memory, "idle": case_idle, "stop": case_stop}[case]
                 log(f"case {case}")
                 res[case] = fn(c, args, failures)

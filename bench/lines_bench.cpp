@@ -1,18 +1,26 @@
-// In-process: the line splitter (LineBuffer) and the priority parser (LineMapper) on 1 M lines.
+// In-process: the line splitter (LineBuffer) and the line mapper (LineMapper) on 1 M lines.
 //
-//   pj-bench-lines [LINES] [REPEATS]
+//   pj-bench-lines [LINES] [REPEATS] [cpu]
 //
 // The input is LINES lines of ~100 bytes (every 10th with a "<3>" prefix, every 100th ending in
 // CRLF), fed to LineBuffer in 64 KiB pieces as reads from the pipe would be. Each repeat takes
-// every line out and maps it to an Entry. For scale, the same input is also split by a bare
-// memchr loop (what any splitter has to do at least). Prints one JSON object; times are
-// steady_clock, best and median of REPEATS.
+// every line out and maps it to an Entry, with Format=plain and with Format=auto (the default:
+// a plain line must cost no more). For scale, the same input is also split by a bare memchr loop
+// (what any splitter has to do at least).
+//
+// Structured lines, parse + map only (LineMapper::map on lines already split): JSON lines of ~230
+// bytes with 8 keys and one level of nesting, as pino writes them (Format=auto), and logfmt lines
+// of the same content (Format=logfmt); 4096 distinct lines mapped in turn, LINES maps per repeat.
+//
+// Prints one JSON object; times are steady_clock (or, with "cpu", the thread's CPU time: on a
+// shared machine the steadier figure), best, median and worst of REPEATS.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -46,9 +54,9 @@ struct Totals {
     std::uint64_t checksum = 0;
 };
 
-Totals run_linebuffer(const std::string& input) {
+Totals run_linebuffer(const std::string& input, pj::LineFormat format) {
     pj::LineBuffer buffer(48 * 1024);
-    pj::LineMapper mapper({.format = pj::LineFormat::plain});
+    pj::LineMapper mapper({.format = format});
     Totals totals;
     std::size_t offset = 0;
     while (offset < input.size()) {
@@ -68,6 +76,71 @@ Totals run_linebuffer(const std::string& input) {
     return totals;
 }
 
+Totals run_plain(const std::string& input) {
+    return run_linebuffer(input, pj::LineFormat::plain);
+}
+
+Totals run_auto(const std::string& input) {
+    return run_linebuffer(input, pj::LineFormat::automatic);
+}
+
+constexpr std::size_t distinct_structured = 4096;
+
+std::vector<std::string> make_json_lines() {
+    std::vector<std::string> lines;
+    char line[512];
+    for (std::size_t i = 0; i < distinct_structured; ++i) {
+        int n = std::snprintf(
+            line, sizeof line,
+            R"({"level":%d,"time":17000000%05zu,"pid":4242,"hostname":"web-01",)"
+            R"("req":{"id":"a1b2c3%04zx","method":"GET","url":"/api/v1/items?page=%zu","status":200},)"
+            R"("user":{"id":%zu,"role":"admin"},"duration_ms":%zu.5,"msg":"request completed %07zu"})",
+            i % 7 == 0 ? 50 : 30, i, i, i % 10, i % 1000, i % 300, i);
+        lines.emplace_back(line, static_cast<std::size_t>(n));
+    }
+    return lines;
+}
+
+std::vector<std::string> make_logfmt_lines() {
+    std::vector<std::string> lines;
+    char line[512];
+    for (std::size_t i = 0; i < distinct_structured; ++i) {
+        int n = std::snprintf(
+            line, sizeof line,
+            "time=17000000%05zu level=%s pid=4242 hostname=web-01 req.id=a1b2c3%04zx "
+            "req.method=GET req.url=\"/api/v1/items?page=%zu\" req.status=200 user.id=%zu "
+            "user.role=admin duration_ms=%zu.5 msg=\"request completed %07zu\"",
+            i, i % 7 == 0 ? "error" : "info", i, i % 10, i % 1000, i % 300, i);
+        lines.emplace_back(line, static_cast<std::size_t>(n));
+    }
+    return lines;
+}
+
+struct MapRun {
+    const std::vector<std::string>* lines;
+    pj::LineFormat format;
+    std::size_t count;
+    Totals operator()(const std::string&) const {
+        pj::LineMapper mapper({.format = format});
+        Totals totals;
+        for (std::size_t i = 0; i < count; ++i) {
+            pj::Entry entry = mapper.map(pj::Line{(*lines)[i % lines->size()]});
+            totals.checksum += entry.message.size() + entry.fields.size() * 8 +
+                               static_cast<unsigned>(entry.priority) +
+                               (entry.structured ? 1'000'000u : 0u);
+            ++totals.lines;
+        }
+        return totals;
+    }
+};
+
+double average_size(const std::vector<std::string>& lines) {
+    std::size_t bytes = 0;
+    for (const auto& line : lines)
+        bytes += line.size();
+    return static_cast<double>(bytes) / static_cast<double>(lines.size());
+}
+
 Totals run_memchr(const std::string& input) {
     Totals totals;
     const char* p = input.data();
@@ -80,16 +153,28 @@ Totals run_memchr(const std::string& input) {
     return totals;
 }
 
+bool use_cpu_clock = false;  // "cpu": this thread's CPU time, which other load does not inflate
+
+double now_ns() {
+    if (use_cpu_clock) {
+        timespec ts{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+    }
+    return std::chrono::duration<double, std::nano>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
 template <class F>
 std::vector<double> time_ns_per_line(F run, const std::string& input, std::size_t lines,
                                      int repeats, Totals& totals) {
     std::vector<double> out;
     for (int r = 0; r < repeats; ++r) {
-        auto t0 = std::chrono::steady_clock::now();
+        double t0 = now_ns();
         totals = run(input);
-        auto t1 = std::chrono::steady_clock::now();
-        out.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() /
-                      static_cast<double>(lines));
+        double t1 = now_ns();
+        out.push_back((t1 - t0) / static_cast<double>(lines));
     }
     std::sort(out.begin(), out.end());
     return out;
@@ -100,28 +185,58 @@ std::vector<double> time_ns_per_line(F run, const std::string& input, std::size_
 int main(int argc, char** argv) {
     std::size_t lines = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1'000'000;
     int repeats = argc > 2 ? std::atoi(argv[2]) : 7;
+    use_cpu_clock = argc > 3 && std::strcmp(argv[3], "cpu") == 0;
     if (lines == 0 || repeats <= 0) {
         std::fprintf(stderr, "usage: %s [LINES] [REPEATS]\n", argv[0]);
         return 2;
     }
     const std::string input = make_input(lines);
 
-    Totals lb, mc;
-    auto lb_ns = time_ns_per_line(run_linebuffer, input, lines, repeats, lb);
+    const auto json_lines = make_json_lines();
+    const auto logfmt_lines = make_logfmt_lines();
+
+    // Plain and auto alternate, so a slow phase of the shared machine hits both alike.
+    Totals lb, la, mc, js, lf;
+    std::vector<double> lb_ns, la_ns;
+    for (int r = 0; r < repeats; ++r) {
+        lb_ns.push_back(time_ns_per_line(run_plain, input, lines, 1, lb)[0]);
+        la_ns.push_back(time_ns_per_line(run_auto, input, lines, 1, la)[0]);
+    }
+    std::sort(lb_ns.begin(), lb_ns.end());
+    std::sort(la_ns.begin(), la_ns.end());
     auto mc_ns = time_ns_per_line(run_memchr, input, lines, repeats, mc);
-    if (lb.lines != lines || mc.lines != lines) {
-        std::fprintf(stderr, "line count wrong: LineBuffer %llu, memchr %llu, expected %zu\n",
+    auto js_ns = time_ns_per_line(MapRun{&json_lines, pj::LineFormat::automatic, lines}, input,
+                                  lines, repeats, js);
+    auto lf_ns = time_ns_per_line(MapRun{&logfmt_lines, pj::LineFormat::logfmt, lines}, input,
+                                  lines, repeats, lf);
+    if (lb.lines != lines || la.lines != lines || mc.lines != lines) {
+        std::fprintf(stderr, "line count wrong: LineBuffer %llu/%llu, memchr %llu, expected %zu\n",
                      static_cast<unsigned long long>(lb.lines),
+                     static_cast<unsigned long long>(la.lines),
                      static_cast<unsigned long long>(mc.lines), lines);
         return 1;
     }
+    // Every structured line must have been mapped as such (checksum counts them by 1e6).
+    if (js.checksum < lines * 1'000'000ull || lf.checksum < lines * 1'000'000ull) {
+        std::fprintf(stderr, "structured lines were not mapped as structured\n");
+        return 1;
+    }
+    auto figures = [](const std::vector<double>& ns) {
+        char text[128];
+        std::snprintf(text, sizeof text, "{\"best\": %.2f, \"median\": %.2f, \"worst\": %.2f}",
+                      ns.front(), ns[ns.size() / 2], ns.back());
+        return std::string(text);
+    };
     std::printf(
-        "{\"lines\": %zu, \"bytes\": %zu, \"repeats\": %d, "
-        "\"linebuffer_ns_per_line\": {\"best\": %.2f, \"median\": %.2f, \"worst\": %.2f}, "
-        "\"memchr_ns_per_line\": {\"best\": %.2f, \"median\": %.2f, \"worst\": %.2f}, "
+        "{\"lines\": %zu, \"bytes\": %zu, \"repeats\": %d, \"clock\": \"%s\", "
+        "\"linebuffer_ns_per_line\": %s, \"linebuffer_auto_ns_per_line\": %s, "
+        "\"memchr_ns_per_line\": %s, "
+        "\"json_bytes_per_line\": %.1f, \"json_map_ns_per_line\": %s, "
+        "\"logfmt_bytes_per_line\": %.1f, \"logfmt_map_ns_per_line\": %s, "
         "\"checksum\": %llu}\n",
-        lines, input.size(), repeats, lb_ns.front(), lb_ns[lb_ns.size() / 2], lb_ns.back(),
-        mc_ns.front(), mc_ns[mc_ns.size() / 2], mc_ns.back(),
-        static_cast<unsigned long long>(lb.checksum));
+        lines, input.size(), repeats, use_cpu_clock ? "thread-cpu" : "steady",
+        figures(lb_ns).c_str(), figures(la_ns).c_str(), figures(mc_ns).c_str(),
+        average_size(json_lines), figures(js_ns).c_str(), average_size(logfmt_lines),
+        figures(lf_ns).c_str(), static_cast<unsigned long long>(lb.checksum));
     return 0;
 }

@@ -2,20 +2,45 @@
 
 #include <utility>
 
+#include "format/json.hpp"
+#include "format/logfmt.hpp"
 #include "format/prefix.hpp"
 
 namespace pj {
+namespace {
 
-LineMapper::LineMapper(FormatOptions options) : options_(std::move(options)) {}
+bool starts_like_json(std::string_view text) noexcept {
+    for (char c : text) {
+        if (c == '{')
+            return true;
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+            return false;
+    }
+    return false;
+}
+
+}  // namespace
+
+LineMapper::LineMapper(FormatOptions options) : options_(std::move(options)) {
+    builder_.configure(options_);
+}
+LineMapper::~LineMapper() = default;
 
 void LineMapper::set_options(FormatOptions options) {
     options_ = std::move(options);
+    builder_.configure(options_);
 }
 
 Entry LineMapper::map(const Line& line) {
     Entry entry;
     entry.message = line.text;
     entry.line_break = line.end;
+    const LineFormat format = options_.format;
+    const bool expects_format = format == LineFormat::json || format == LineFormat::logfmt;
+    // A piece of a line cut at LineMax is not the whole record: it cannot be read as one.
+    const bool cut = line.continues || line.end == Line::Break::line_max;
+    if (cut && expects_format)
+        entry.format_error = "line longer than LineMax";
     if (line.continues) {
         entry.priority = long_line_priority_;
         return entry;
@@ -24,7 +49,36 @@ Entry LineMapper::map(const Line& line) {
     entry.message = prefix.rest;
     entry.priority = prefix.priority.value_or(options_.default_priority);
     long_line_priority_ = entry.priority;
+    if (cut || format == LineFormat::plain)
+        return entry;
+    // Format=auto: the common plain line costs one look at its first bytes.
+    if (format == LineFormat::automatic && !starts_like_json(prefix.rest))
+        return entry;
+    map_structured(prefix.rest, prefix.priority, entry);
     return entry;
+}
+
+void LineMapper::map_structured(std::string_view text, std::optional<int> prefix_priority,
+                                Entry& entry) {
+    builder_.start();
+    ReadResult result;
+    if (options_.format == LineFormat::logfmt) {
+        result = read_logfmt(text, builder_);
+    } else {
+        if (!json_)
+            json_ = std::make_unique<JsonReader>();
+        result = json_->read(text, builder_);
+    }
+    if (result.kind == ReadResult::Kind::mapped && !builder_.finish(entry, prefix_priority))
+        result = {ReadResult::Kind::over_limit, builder_.too_many_fields_reason()};
+    switch (result.kind) {
+    case ReadResult::Kind::mapped: break;
+    case ReadResult::Kind::not_format:
+        if (options_.format != LineFormat::automatic)
+            entry.format_error = result.reason;
+        break;
+    case ReadResult::Kind::over_limit: entry.format_error = result.reason; break;
+    }
 }
 
 }  // namespace pj

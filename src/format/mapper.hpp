@@ -1,31 +1,23 @@
 // Line → entry: the one place that decides what a line means. Pure: no I/O.
 #pragma once
 
-#include <cstddef>
-#include <string>
-#include <vector>
+#include <memory>
 
 #include "format/entry.hpp"
+#include "format/fields.hpp"
+#include "format/options.hpp"
 #include "lines.hpp"
 
 namespace pj {
 
-enum class LineFormat { automatic, plain, json, logfmt };
-
-struct FormatOptions {
-    LineFormat format = LineFormat::automatic;
-    int default_priority = 6;
-    std::vector<std::string> message_keys{"msg", "message", "event", "@m", "short_message"};
-    std::vector<std::string> priority_keys{"level",    "severity", "levelname", "lvl",
-                                           "loglevel", "@l",       "log.level"};
-    std::size_t max_fields = 256;
-
-    bool operator==(const FormatOptions&) const = default;
-};
+class JsonReader;
 
 class LineMapper {
 public:
     explicit LineMapper(FormatOptions options);
+    ~LineMapper();
+    LineMapper(const LineMapper&) = delete;
+    LineMapper& operator=(const LineMapper&) = delete;
 
     // The entry for one line; it is valid until the next map() and while the line is. Pieces of
     // an over-long line keep the priority of the line's first piece.
@@ -35,8 +27,12 @@ public:
     const FormatOptions& options() const noexcept { return options_; }
 
 private:
+    void map_structured(std::string_view text, std::optional<int> prefix_priority, Entry& entry);
+
     FormatOptions options_;
     int long_line_priority_ = 6;
+    FieldBuilder builder_;
+    std::unique_ptr<JsonReader> json_;  // made when a JSON line first comes
 };
 
 }  // namespace pj

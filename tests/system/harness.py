@@ -26,6 +26,9 @@ The container
   install put below DESTDIR/lib, /bin, /sbin (Debian's unitdir is /lib/systemd/system) are
   merged into usr/ as the usr-merged host does; DESTDIR/etc is copied into the container's
   /etc;
+* with ``writable_usr=True`` that /usr is writable instead, a copy-on-write overlay whose
+  changes stay in the temporary directory, and the host's dpkg database is mounted the same way
+  at /var/lib/dpkg: ``dpkg -i``/``dpkg -r`` then work inside without touching the host;
 * it boots ``basic.target`` (no getty, no postgres, no timers); the journal is volatile
   (/run/log/journal) because /var/log/journal does not exist;
 * ``Container.run()`` executes a command inside via ``nsenter -t <container PID 1> -a``
@@ -256,6 +259,11 @@ class Container:
         Unit systemd boots (``systemd.unit=``), default ``basic.target``.
     boot_timeout / stop_timeout:
         Seconds to reach running/degraded, and for the poweroff before SIGKILL.
+    writable_usr:
+        Make /usr writable (copy-on-write over the host's /usr and the destdir tree) and give
+        the container the host's dpkg database (copy-on-write too), so a package can be
+        installed and removed inside. Off by default: the tests of an install tree must not
+        be able to change /usr.
     keep:
         Keep the temporary directory after teardown (debugging); its path is printed.
     verbose:
@@ -270,7 +278,8 @@ class Container:
                  journald_conf: Mapping[str, str] | None = None,
                  files: Mapping[str, str | bytes] | None = None,
                  boot_target: str = "basic.target", boot_timeout: float = 60,
-                 stop_timeout: float = 20, keep: bool = False, verbose: bool = False):
+                 stop_timeout: float = 20, writable_usr: bool = False, keep: bool = False,
+                 verbose: bool = False):
         self.destdir = Path(destdir) if destdir else None
         self.name = name or f"pj-{os.getpid()}-{next(_counter)}"
         self.journald_conf = dict(journald_conf or {})
@@ -278,6 +287,7 @@ class Container:
         self.boot_target = boot_target
         self.boot_timeout = boot_timeout
         self.stop_timeout = stop_timeout
+        self.writable_usr = writable_usr
         self.keep = keep
         self.verbose = verbose
         self.tmpdir: Path | None = None
@@ -318,7 +328,15 @@ class Container:
             "--machine", self.name, "--boot", "--register=no", "--keep-unit",
             "--link-journal=no", "--private-network", "--console=read-only",
         ]
-        if overlay is not None:
+        if self.writable_usr:
+            # Writes land in upper directories below tmpdir (nspawn puts the overlay's work
+            # directory next to each); the host's /usr and dpkg database are only read.
+            lowers = "/usr" if overlay is None else f"/usr:{overlay}"
+            for name in ("usr-upper", "dpkg-upper"):
+                (self.tmpdir / name).mkdir()
+            cmd.append(f"--overlay={lowers}:{self.tmpdir / 'usr-upper'}:/usr")
+            cmd.append(f"--overlay=/var/lib/dpkg:{self.tmpdir / 'dpkg-upper'}:/var/lib/dpkg")
+        elif overlay is not None:
             cmd.append(f"--overlay-ro=/usr:{overlay}:/usr")
         else:
             cmd.append("--bind-ro=/usr")

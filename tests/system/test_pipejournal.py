@@ -10,8 +10,10 @@ Run: see tests/system/run.py (meson test --suite system).
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import sys
 import time
 import unittest
@@ -26,6 +28,8 @@ SOCKET = "pipejournal.socket"
 FIFO = "/run/pipejournal/in"
 CONFIG = "/etc/pipejournal/pipejournal.conf"
 UNITDIR = "/lib/systemd/system"  # Debian: pkg-config systemdsystemunitdir (= /usr/lib/... here)
+TEMPLATE_SERVICE = "pipejournal@.service"
+TEMPLATE_SOCKET = "pipejournal@.socket"
 
 #: MESSAGE_IDs of the daemon's own entries, by name, from their one source: the catalog.
 MESSAGE_IDS = dict(re.findall(r"^# id: (\w+)\n-- ([0-9a-f]{32})$",
@@ -44,6 +48,13 @@ def figure(key: str, value: str) -> None:
     print(f"    [figure] {key}: {value}", file=sys.stderr, flush=True)
 
 
+def instance(name: str) -> tuple[str, str, str, str]:
+    """(service, socket, FIFO, config file) of the template instance ``name`` (already escaped,
+    as %i: what `systemd-escape` printed)."""
+    return (f"pipejournal@{name}.service", f"pipejournal@{name}.socket", f"/run/pipejournal/{name}",
+            f"/etc/pipejournal/{name}.conf")
+
+
 def user_fields(entry: dict) -> set[str]:
     return {k for k in entry if not k.startswith("_")}
 
@@ -55,6 +66,12 @@ class Scenario(unittest.TestCase):
     journald_conf: dict | None = None
 
     @classmethod
+    def container_options(cls) -> dict:
+        """Extra ``harness.Container`` arguments (a scenario may set ``destdir`` to None,
+        ``writable_usr``, ``files``); may raise SkipTest when the host lacks something."""
+        return {}
+
+    @classmethod
     def setUpClass(cls):
         destdir = os.environ.get("PIPEJOURNAL_DESTDIR")
         if not destdir:
@@ -63,9 +80,11 @@ class Scenario(unittest.TestCase):
             harness.require_root()
         except harness.SkipHost as e:
             raise unittest.SkipTest(str(e))
-        cls.container = harness.Container(destdir, journald_conf=cls.journald_conf,
-                                          verbose=bool(os.environ.get("PIPEJOURNAL_VERBOSE")),
-                                          keep=bool(os.environ.get("PIPEJOURNAL_KEEP")))
+        options = dict(destdir=destdir, journald_conf=cls.journald_conf,
+                       verbose=bool(os.environ.get("PIPEJOURNAL_VERBOSE")),
+                       keep=bool(os.environ.get("PIPEJOURNAL_KEEP")))
+        options.update(cls.container_options())
+        cls.container = harness.Container(options.pop("destdir"), **options)
         cls.container.__enter__()
 
     @classmethod
@@ -159,18 +178,45 @@ class Scenario(unittest.TestCase):
 # ==========================================================================================
 class T01Verify(Scenario):
     def test_systemd_analyze_verify_is_clean(self):
-        """`systemd-analyze verify` of the installed units prints nothing and succeeds."""
-        units = [f"{UNITDIR}/{SERVICE}", f"{UNITDIR}/{SOCKET}"]
-        for u in units:
-            self.assertTrue(self.c.exists(u), f"installed unit {u} missing in the container")
-        r = self.c.run("systemd-analyze", "verify", *units, check=False)
+        """`systemd-analyze verify` of the installed units, and of template instances (a plain and
+        a systemd-escape'd name), prints nothing and succeeds; the units are socket first."""
+        c = self.c
+        for u in (SERVICE, SOCKET, TEMPLATE_SERVICE, TEMPLATE_SOCKET):
+            self.assertTrue(c.exists(f"{UNITDIR}/{u}"), f"installed unit {u} missing in the container")
+        escaped = c.run("systemd-escape", "my-app").stdout.strip()
+        units = [f"{UNITDIR}/{u}" for u in (SERVICE, SOCKET, "pipejournal@app.service",
+                                             "pipejournal@app.socket", f"pipejournal@{escaped}.service",
+                                             f"pipejournal@{escaped}.socket")]
+        r = c.run("systemd-analyze", "verify", *units, check=False)
         out = (r.stdout + r.stderr).strip()
         self.assertEqual((r.returncode, out), (0, ""),
                          f"\nexpected: exit 0 and no output\nseen:     exit {r.returncode}:\n{out}")
-        cat = self.c.systemctl("cat", SERVICE, SOCKET).stdout
+        cat = c.systemctl("cat", SERVICE, SOCKET).stdout
         self.assertRegex(cat, r"(?m)^Type=notify$")
         self.assertRegex(cat, r"(?m)^WatchdogSec=\S+")
         self.assertRegex(cat, rf"(?m)^ListenFIFO={re.escape(FIFO)}$")
+
+        # Socket first, for the single unit and every instance: what PID 1 makes of the units.
+        # (systemctl show quotes names with a backslash, C-style: shlex reads them back.)
+        for name in (None, "app", escaped):
+            service, socket, fifo, _ = instance(name) if name else (SERVICE, SOCKET, FIFO, None)
+            p = c.show(service, "Requires", "After", "RuntimeDirectory", "Environment")
+            s = c.show(socket, "Listen", "SocketMode", "SocketUser", "SocketGroup",
+                       "RemoveOnStop", "Triggers")
+            seen = {k: shlex.split(v) for k, v in {**p, **s}.items() if k != "Listen"}
+            seen["Listen"] = s["Listen"]
+            self.expect(socket in seen["Requires"] and socket in seen["After"]
+                        and (seen["RuntimeDirectory"], seen["Environment"], seen["Listen"],
+                             seen["SocketMode"], seen["SocketUser"], seen["SocketGroup"],
+                             seen["RemoveOnStop"], seen["Triggers"]) ==
+                        ([], [f"PIPEJOURNAL_INSTANCE={name}"] if name else [], f"{fifo} (FIFO)",
+                         ["0620"], ["pipejournal"], ["pipejournal"], ["no"], [service]),
+                        f"{service} Requires= and After= {socket}, no RuntimeDirectory=, "
+                        f"PIPEJOURNAL_INSTANCE={name or '(unset)'}; {socket} listens on {fifo} "
+                        "(FIFO) 0620 pipejournal:pipejournal, RemoveOnStop=no, triggers the service",
+                        seen, service, socket)
+        install = c.systemctl("cat", SERVICE).stdout
+        self.assertRegex(install, r"(?m)^Also=pipejournal\.socket$")
 
 
 # ==========================================================================================
@@ -409,11 +455,20 @@ class T06Watchdog(Scenario):
 # ==========================================================================================
 class T07StopDrains(Scenario):
     def test_stop_right_after_10000_lines_loses_none(self):
+        """Started alone, the service pulls in its socket, which makes the FIFO (0620
+        pipejournal:pipejournal); a stop right after 10,000 lines forwards them all, exit 0, and
+        the FIFO stays: it is the socket's, still listening, same inode."""
         c = self.c
         self.start()
-        mode = c.run("stat", "-c", "%a %U:%G", FIFO).stdout.strip()
-        figure("FIFO created by the daemon", mode)
-        self.expect(mode.split()[0] == "620", "the daemon creates the FIFO with mode 0620", mode)
+        self.expect(c.prop(SOCKET, "ActiveState") == "active",
+                    f"{SOCKET} active: the service requires it", c.prop(SOCKET, "ActiveState"))
+        before = c.run("stat", "-c", "%F %a %U:%G %i", FIFO).stdout.strip()
+        figure("FIFO made by the socket unit", before)
+        self.expect(before.split()[:3] == ["fifo", "620", "pipejournal:pipejournal"],
+                    "a FIFO, mode 0620, pipejournal:pipejournal", before)
+        adopted = self.wait_own("fifo_adopted")
+        self.expect("passed by systemd" in text(adopted, "MESSAGE"),
+                    "the daemon uses the FIFO systemd passed", text(adopted, "MESSAGE"))
         payload = "".join(f"drain {i:05d}\n" for i in range(10000))
         t0 = time.monotonic()
         c.write_file(FIFO, payload)  # returns when the last byte is in the pipe
@@ -424,8 +479,10 @@ class T07StopDrains(Scenario):
         self.expect((p["Result"], p["ExecMainStatus"], p["ActiveState"]) ==
                     ("success", "0", "inactive"),
                     "Result=success ExecMainStatus=0 inactive", p)
-        self.expect(c.file_type(FIFO) is None, f"{FIFO} removed by the daemon on stop",
-                    c.file_type(FIFO))
+        after = c.run("stat", "-c", "%F %a %U:%G %i", FIFO, check=False).stdout.strip()
+        self.expect(after == before and c.prop(SOCKET, "ActiveState") == "active",
+                    f"{FIFO} unchanged (same inode) and {SOCKET} still listening after the "
+                    "service stopped", (before, after, c.prop(SOCKET, "ActiveState")))
         entries = self.wait_forwarded(10000, timeout=30)
         msgs = [text(e, "MESSAGE") for e in entries]
         figure("lines in journal after stop", f"{len(msgs)} of 10000")
@@ -437,6 +494,9 @@ class T07StopDrains(Scenario):
                       f"{len(missing)} (first {missing[:3]}), unexpected {extra[:3]}"
                       + self.explain())
         self.wait_own("stopped")
+        removed = self.own_entries("fifo_removed")
+        self.expect(not removed, "no 'FIFO removed' entry: the daemon never removes a FIFO "
+                    "systemd passed", [text(e, "MESSAGE") for e in removed])
 
 
 # ==========================================================================================
@@ -530,84 +590,109 @@ class T08SocketActivation(Scenario):
 
 # ==========================================================================================
 class T09NotAFifo(Scenario):
-    def test_regular_file_at_fifo_path_fails_start_and_is_left_alone(self):
+    #: stat of the path itself (not following a symlink): type, mode, owner, size, inode, target
+    STAT = "%F %a %U:%G %s %i %N"
+
+    def test_what_is_not_our_fifo_fails_the_socket_and_is_left_alone(self):
+        """Something at the FIFO path that is not a FIFO root could take over: `systemctl start
+        pipejournal` fails (the socket with Result=resources, the service never runs), the unit
+        status says why, and the thing is left exactly as it was; once it is gone, start works."""
         c = self.c
-        content = b"precious data, not a FIFO\n"
-        c.write_file(FIFO, content, mode=0o640)
-        # Owner is not compared: RuntimeDirectory= with User= makes systemd chown a root-owned
-        # /run/pipejournal recursively before the daemon runs (systemd's doing, not the daemon's).
-        stat_fmt = "%F %a %s %i"
-        before = c.run("stat", "-c", stat_fmt, FIFO).stdout.strip()
-        owner_before = c.run("stat", "-c", "%U:%G", FIFO).stdout.strip()
-        r = c.systemctl("start", SERVICE, check=False)
-        self.expect(r.returncode != 0, "systemctl start fails", r.returncode)
-        p = c.show(SERVICE, "ActiveState", "Result", "ExecMainStatus", "StatusText",
-                   "StatusErrno", "NRestarts")
-        figure("start on a regular file", f"ActiveState={p['ActiveState']} Result={p['Result']} "
-               f"ExecMainStatus={p['ExecMainStatus']} StatusErrno={p['StatusErrno']}")
-        self.expect(p["ActiveState"] == "failed", "unit failed", p)
-        self.expect(p["ExecMainStatus"] == "6", "exit status 6 (NOTCONFIGURED)", p)
-        self.expect(p["NRestarts"] == "0", "no restart (RestartPreventExitStatus=6)", p)
-        status = c.status(SERVICE)
-        failed = self.wait_own("startup_failed")
-        reason = text(failed, "MESSAGE")
-        figure("startup_failed says", reason)
-        self.expect(FIFO in reason, "the reason names the path", reason)
-        self.expect(reason in status, "systemctl status shows the daemon's reason", status)
-        self.assertEqual(failed.get("PRIORITY"), "3")
-        after = c.run("stat", "-c", stat_fmt, FIFO, check=False).stdout.strip()
-        self.expect(after == before, "the file's type/mode/size/inode unchanged",
-                    (before, after))
-        owner_after = c.run("stat", "-c", "%U:%G", FIFO).stdout.strip()
-        figure("owner of the file in the way", f"{owner_before} → {owner_after}")
-        self.assertEqual(c.read_file(FIFO), content)
-        c.remove(FIFO)
-        c.systemctl("reset-failed", SERVICE, check=False)
+        c.run("mkfifo", "-m", "0620", "/run/pj-target")
+        c.run("chown", "pipejournal:pipejournal", "/run/pj-target")
+        cases = {
+            # a regular file with the FIFO's owner and mode: the socket's start must not give it
+            # to root (ExecStartPre= hands back only a FIFO)
+            "regular file": ("printf 'precious data, not a FIFO\\n' > {p} && chmod 0620 {p} && "
+                             "chown pipejournal:pipejournal {p}", "File exists"),
+            # a symlink to a FIFO that looks like ours: never followed
+            "symlink": ("ln -s /run/pj-target {p}", "Too many levels of symbolic links"),
+            # a FIFO of another owner and mode: not taken, not changed
+            "foreign FIFO": ("mkfifo -m 0666 {p}", "File exists"),
+        }
+        for what, (make, reason) in cases.items():
+            with self.subTest(what):
+                c.run("mkdir", "-p", "/run/pipejournal")
+                c.sh(make.format(p=FIFO))
+                before = c.run("stat", "-c", self.STAT, FIFO, "/run/pj-target").stdout
+                content = c.read_file(FIFO) if what == "regular file" else None
+                r = c.systemctl("start", SERVICE, check=False)
+                self.expect(r.returncode != 0, "systemctl start fails", r.returncode)
+                sock = c.show(SOCKET, "ActiveState", "Result")
+                serv = c.show(SERVICE, "ActiveState", "ExecMainPID", "NRestarts")
+                figure(f"start with a {what} at the path",
+                       f"socket {sock['ActiveState']} ({sock['Result']}), service "
+                       f"{serv['ActiveState']}")
+                self.expect((sock["ActiveState"], sock["Result"], serv["ActiveState"],
+                             serv["ExecMainPID"]) == ("failed", "resources", "inactive", "0"),
+                            "socket failed (Result=resources), service inactive and never run",
+                            (sock, serv))
+                status = c.status(SOCKET, SERVICE)
+                says = f"Failed to open FIFO {FIFO}: {reason}"
+                self.expect(says in status, f"systemctl status says '{says}'", status)
+                figure(f"status with a {what} at the path", says)
+                after = c.run("stat", "-c", self.STAT, FIFO, "/run/pj-target").stdout
+                self.expect(after == before, f"the {what} (and the symlink's target) unchanged: "
+                            "type, mode, owner, size, inode", f"before:\n{before}after:\n{after}")
+                if content is not None:
+                    self.assertEqual(c.read_file(FIFO), content)
+                c.remove(FIFO)
+                c.systemctl("reset-failed", SERVICE, SOCKET, check=False)
+        self.start()
+        self.expect(c.file_type(FIFO) == "fifo", "with the path free, start makes the FIFO",
+                    c.file_type(FIFO))
+        self.stop()
 
 
 # ==========================================================================================
 class T10Security(Scenario):
-    MAX_EXPOSURE = 2.0
+    #: Today's figure for both; the issue asks at most 1.0 for the template.
+    MAX_EXPOSURE = 0.2
 
-    def test_exposure_is_at_most_2(self):
-        c = self.c
-        r = c.run("systemd-analyze", "security", "--no-pager", SERVICE, check=False)
+    def exposure(self, unit: str) -> float:
+        r = self.c.run("systemd-analyze", "security", "--no-pager", unit, check=False)
         m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", r.stdout)
         self.assertIsNotNone(m, r.stdout + r.stderr)
         score = float(m.group(1))
-        figure("systemd-analyze security exposure", f"{score}")
+        figure(f"systemd-analyze security {unit}", f"{score}")
         bad = [line for line in r.stdout.splitlines() if line.startswith("✗")]
-        self.expect(score <= self.MAX_EXPOSURE, f"exposure ≤ {self.MAX_EXPOSURE}",
-                    f"{score}; open items:\n" + "\n".join(bad))
-        p = c.show(SERVICE, "User", "DynamicUser", "RuntimeDirectoryPreserve")
-        figure("runs as", f"User={p['User']} DynamicUser={p['DynamicUser']} "
-               f"RuntimeDirectoryPreserve={p['RuntimeDirectoryPreserve']}")
+        self.expect(score <= self.MAX_EXPOSURE, f"exposure of {unit} ≤ {self.MAX_EXPOSURE}",
+                    f"{score}; open items:\n" + "\n".join(bad), unit)
+        return score
 
-        # The hardened unit still works end to end, for an unprivileged writer in the group
-        # pipejournal too (FIFOMode=0620), and refuses one outside the group.
+    def test_exposure_and_who_may_write(self):
+        """The service and a template instance are hardened alike (exposure ≤ 0.2); the FIFOs
+        their sockets make let members of the group pipejournal write, and nobody else."""
+        c = self.c
+        app_service, app_socket, app_fifo, _ = instance("app")
+        main, app = self.exposure(SERVICE), self.exposure(app_service)
+        self.expect(main == app, "the same exposure for both (one source)", (main, app))
+        p = c.show(app_service, "User", "DynamicUser", "RuntimeDirectory")
+        figure("runs as", f"User={p['User']} DynamicUser={p['DynamicUser']} "
+               f"RuntimeDirectory={p['RuntimeDirectory'] or '(none)'}")
+
+        # The hardened units still work end to end, for an unprivileged writer in the group
+        # pipejournal too (SocketMode=0620), and refuse one outside the group.
         c.run("useradd", "--no-create-home", "--groups", "pipejournal", "pjwriter")
         c.run("useradd", "--no-create-home", "pjstranger")
-        for how in ("daemon", "socket"):
-            with self.subTest(fifo_from=how):
-                if how == "socket":
-                    self.c.systemctl("start", SOCKET)
-                else:
-                    self.start()
-                as_writer = ["setpriv", "--reuid=pjwriter", "--regid=pjwriter", "--init-groups"]
-                as_stranger = ["setpriv", "--reuid=pjstranger", "--regid=pjstranger",
-                               "--init-groups"]
-                r = c.run(*as_writer, "sh", "-c", f'echo "hardened {how}" > {FIFO}', check=False)
-                self.expect(r.returncode == 0, f"a member of group pipejournal can write "
-                            f"({how} FIFO)", r.stderr + c.run("ls", "-la", FIFO).stdout)
-                e = self.wait_forwarded(1, f"MESSAGE=hardened {how}")[-1]
-                self.assertEqual(e.get("_SYSTEMD_UNIT"), SERVICE)
-                r = c.run(*as_stranger, "sh", "-c", f'echo "stranger" > {FIFO}', check=False)
+        as_writer = ["setpriv", "--reuid=pjwriter", "--regid=pjwriter", "--init-groups"]
+        as_stranger = ["setpriv", "--reuid=pjstranger", "--regid=pjstranger", "--init-groups"]
+        for service, socket, fifo in ((SERVICE, SOCKET, FIFO), (app_service, app_socket, app_fifo)):
+            with self.subTest(socket):
+                c.systemctl("start", socket)
+                r = c.run(*as_writer, "sh", "-c", f'echo "hardened {socket}" > {fifo}',
+                          check=False)
+                self.expect(r.returncode == 0, f"a member of group pipejournal can write {fifo}",
+                            r.stderr + c.run("ls", "-la", fifo).stdout, service, socket)
+                e = self.c.wait_for(lambda: self.c.journal(f"MESSAGE=hardened {socket}"),
+                                    what=f"the line through {fifo}",
+                                    describe=lambda: self.explain(service, socket))[-1]
+                self.assertEqual((e.get("_SYSTEMD_UNIT"), e.get("PIPEJOURNAL_FIFO")),
+                                 (service, fifo))
+                r = c.run(*as_stranger, "sh", "-c", f'echo "stranger" > {fifo}', check=False)
                 self.expect(r.returncode != 0, "a user outside the group cannot write",
-                            r.returncode)
-                self.stop()
-                self.c.systemctl("stop", SOCKET, check=False)
-
-
+                            r.returncode, service, socket)
+                c.systemctl("stop", service, socket, check=False)
 
 # ==========================================================================================
 #: Writes numbered lines "PREFIX %08d", padded with '.' to WIDTH bytes with the newline (0: no
@@ -1156,7 +1241,7 @@ class T13RateLimitDefaults(Scenario):
         figure("scenario 13 (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
 
 
-# ==========================================================================================
+# ===================================================================================
 class T11JournaldDownStream(T11JournaldDown):
     """Scenario 11 over a journald stream connection (Transport=stream). journald stopped with
     its sockets takes the connection with it (PID 1 drops its file descriptor store on a stop):
@@ -1179,7 +1264,7 @@ class T12JournaldStalledStream(T12JournaldStalled):
 
 
 # ==========================================================================================
-class T14StreamLines(Scenario):
+class T21StreamLines(Scenario):
     """Transport=stream: 10,000 lines with priority prefixes arrive exactly once, in order, as
     journald stream entries with exactly MESSAGE, PRIORITY (from the prefix), SYSLOG_IDENTIFIER
     and PIPEJOURNAL_FIFO (from the unit's LogExtraFields=), _TRANSPORT=stdout, one _STREAM_ID.
@@ -1286,7 +1371,7 @@ class T14StreamLines(Scenario):
 
 
 # ==========================================================================================
-class T15StreamJournaldRestart(Scenario):
+class T22StreamJournaldRestart(Scenario):
     """Transport=stream: journald restarted twice while lines keep coming (2,000 lines/s) keeps
     the stream connection (its file descriptor store; it reads everything queued before it
     exits): every line arrives exactly once, in order, on one connection (one _STREAM_ID); the
@@ -1353,6 +1438,1071 @@ class T15StreamJournaldRestart(Scenario):
         self.expect((stopped.get("PIPEJOURNAL_LINES"), stopped.get("PIPEJOURNAL_DROPPED")) ==
                     (str(total), "0"), f"stopped entry: PIPEJOURNAL_LINES={total} "
                     "PIPEJOURNAL_DROPPED=0", text(stopped, "MESSAGE"))
+
+# ==========================================================================================
+# One FIFO per application, owned by systemd (issue 11)
+# ==========================================================================================
+#: A writer that holds the FIFO open and writes numbered lines "PREFIX %09d" (padded with '.' to
+#: WIDTH bytes with the newline; 0: no padding) as fast as the pipe takes them: writes of whole
+#: lines up to 4 KiB, each atomic; a line longer than PIPE_BUF is a write of its own, not atomic.
+#: It stops after LIMIT lines (0: none) or once STOPFILE exists. SIGPIPE is ignored, so a write
+#: into a FIFO nobody reads fails with EPIPE: counted, and what is left of the write is tried again
+#: 1 ms later, so every line is written exactly once. Prints its PID, at the end "LINES EPIPES".
+#: argv: FIFO PREFIX WIDTH STOPFILE LIMIT
+CONTINUOUS_WRITER = r"""
+import os, signal, sys, time
+fifo, prefix, width, stopfile, limit = sys.argv[1], sys.argv[2].encode(), int(sys.argv[3]), \
+    sys.argv[4], int(sys.argv[5])
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+fd = os.open(fifo, os.O_WRONLY)
+print(os.getpid(), flush=True)
+
+def line(i):
+    return (b"%s %09d" % (prefix, i)).ljust(width - 1, b".") + b"\n"
+
+per_write = max(1, 4096 // len(line(0)))
+n = epipe = 0
+while not os.path.exists(stopfile) and (limit == 0 or n < limit):
+    k = per_write if limit == 0 else min(per_write, limit - n)
+    view = memoryview(b"".join(line(n + i) for i in range(k)))
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BrokenPipeError:
+            epipe += 1
+            time.sleep(0.001)
+    n += k
+print(n, epipe, flush=True)
+"""
+
+#: Prints up to N bytes from the head of the FIFO's pipe without taking them (tee(2) into a pipe
+#: of our own): what the next reader will get first. argv: FIFO N
+PIPE_HEAD = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.tee.restype = ctypes.c_ssize_t
+libc.tee.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_uint]
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+r, w = os.pipe()
+n = libc.tee(fd, w, int(sys.argv[2]), 2)  # SPLICE_F_NONBLOCK
+if n < 0 and ctypes.get_errno() != 11:  # EAGAIN: empty
+    raise OSError(ctypes.get_errno(), "tee")
+sys.stdout.buffer.write(os.read(r, n) if n > 0 else b"")
+"""
+
+#: `echo LINE >> FIFO` per line, as a shell script would, with SIGPIPE ignored: each line opens
+#: the path anew (a missing FIFO would make a regular file). Lines "PREFIX %09d"; a line echo
+#: could not write is counted and written again. Prints "LINES FAILURES" once STOPFILE exists.
+#: argv: FIFO STOPFILE PREFIX
+APPENDER = r"""
+trap '' PIPE
+i=0; failed=0
+while [ ! -e "$2" ]; do
+    n=$((1000000000 + i))
+    if echo "$3 ${n#1}" >> "$1" 2>/dev/null; then i=$((i + 1)); else failed=$((failed + 1)); fi
+done
+echo "$i $failed"
+"""
+
+
+def numbered(prefix: str, i: int, width: int = 0) -> str:
+    """Line ``i`` of CONTINUOUS_WRITER (or APPENDER, prefix 'ap'), without the newline."""
+    return f"{prefix} {i:09d}".ljust(width - 1, ".")
+
+
+class ContinuousWriter:
+    """CONTINUOUS_WRITER running in the container; ``finish()`` stops it and returns
+    (lines written, EPIPE errors)."""
+
+    def __init__(self, scenario: "Scenario", fifo: str, prefix: str, width: int = 0,
+                 limit: int = 0):
+        self.scenario, self.fifo, self.prefix, self.width = scenario, fifo, prefix, width
+        self.stopfile = f"/run/pj-stop-{prefix}"
+        scenario.c.remove(self.stopfile)
+        self.proc = scenario.c.popen("python3", "-c", CONTINUOUS_WRITER, fifo, prefix, str(width),
+                                     self.stopfile, str(limit), stdout=harness.subprocess.PIPE,
+                                     stderr=harness.subprocess.PIPE)
+        first = self.proc.stdout.readline().split()
+        if len(first) != 1:
+            scenario.fail(f"\nexpected: the writer's PID\nseen:     {first!r}, exit "
+                          f"{self.proc.poll()}, {self.proc.stderr.read() if self.proc.poll() else ''}")
+        self.pid = int(first[0])
+
+    def finish(self, timeout: float = 30) -> tuple[int, int]:
+        if self.proc.poll() is None:
+            self.scenario.c.write_file(self.stopfile, "")
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except harness.subprocess.TimeoutExpired:
+            self.scenario.fail(f"\nexpected: writer {self.pid} ({self.prefix}) finishes\n"
+                               f"seen:     still running after {timeout} s" +
+                               self.scenario.explain())
+        fields = out.split()
+        self.scenario.expect(self.proc.returncode == 0 and len(fields) == 2,
+                             f"writer {self.prefix} exits 0 printing 'LINES EPIPES'",
+                             (self.proc.returncode, out, err))
+        return int(fields[0]), int(fields[1])
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+class Ledger:
+    """Which numbered lines of ``prefix`` are in the journal for ``fifo``, once each, in order;
+    ``foreign`` are forwarded entries that are none of them (a piece of a cut line)."""
+
+    def __init__(self, scenario: "Scenario", fifo: str, prefix: str, width: int, total: int,
+                 cursor: str | None = None):
+        """Entries from ``cursor`` on (see Container.cursor(); taken before the writer started,
+        when other writers used the FIFO before), else all."""
+        c = scenario.c
+        c.run("journalctl", "--sync")
+        padding = max(0, width - 1 - len(numbered(prefix, 0)))
+        line_re = rf"{re.escape(prefix)} (\d{{9}})" + (rf"\.{{{padding}}}" if padding else "")
+        since = [f"--cursor={cursor}"] if cursor else []
+        out = c.run("journalctl", "-q", "-o", "cat", *since, f"PIPEJOURNAL_FIFO={fifo}",
+                    timeout=180).stdout
+        self.numbers = [int(m.group(1)) for m in map(re.compile(line_re).fullmatch,
+                                                     out.splitlines()) if m]
+        # Everything else (PCRE2 in journalctl), with CODE_FILE to tell the daemon's own apart.
+        others = c.journal(f"PIPEJOURNAL_FIFO={fifo}", timeout=120, after_cursor=cursor,
+                           args=("--case-sensitive=yes", f"--grep=^(?!{line_re}$)",
+                                 "--output-fields=MESSAGE,CODE_FILE"))
+        self.foreign = [field(e, "MESSAGE") for e in others if "CODE_FILE" not in e]
+        seen = set(self.numbers)
+        self.total = total
+        self.missing = [i for i in range(total) if i not in seen]
+        self.duplicates = len(self.numbers) - len(seen)
+        self.in_order = self.numbers == sorted(self.numbers)
+        self.beyond = sorted(seen - set(range(total)))
+
+    @staticmethod
+    def runs(numbers: list[int]) -> list[tuple[int, int]]:
+        """[first, last] of each run of consecutive numbers (for messages)."""
+        out = []
+        for n in numbers:
+            if out and n == out[-1][1] + 1:
+                out[-1] = (out[-1][0], n)
+            else:
+                out.append((n, n))
+        return out
+
+    def describe(self) -> str:
+        return (f"{len(self.numbers)} of {self.total} lines, missing {len(self.missing)} "
+                f"{Ledger.runs(self.missing)[:5]}, {self.duplicates} doubled, in order: "
+                f"{self.in_order}, {len(self.foreign)} foreign "
+                f"{[f[:40] for f in self.foreign[:3]]}, beyond the end: {self.beyond[:3]}")
+
+
+class SocketFirst(Scenario):
+    """Helpers for the scenarios of issue 11: a unit's MainPID, the lines a daemon forwarded,
+    what waits in the pipe."""
+
+    def pid(self, unit: str) -> int:
+        return int(self.c.prop(unit, "MainPID"))
+
+    def last_number(self, pid: int, fifo: str, prefix: str) -> int | None:
+        """The number of the last line of ``prefix`` that daemon ``pid`` forwarded, if any."""
+        out = self.c.run("journalctl", "-q", "-o", "cat", "-n", "20", f"_PID={pid}",
+                         f"PIPEJOURNAL_FIFO={fifo}").stdout.splitlines()
+        for line in reversed(out):
+            m = re.fullmatch(rf"{re.escape(prefix)} (\d{{9}})\.*", line)
+            if m:
+                return int(m.group(1))
+        return None
+
+    def wait_forwarding(self, pid: int, fifo: str, prefix: str, units: tuple) -> int:
+        """Until daemon ``pid`` has forwarded a line of the writer; returns its number."""
+        return self.wait(lambda: self.last_number(pid, fifo, prefix),
+                         f"daemon {pid} to forward the writer's lines", units=units)
+
+    def stopped_state(self, pid: int) -> bool:
+        r = self.c.run("sh", "-c", f"grep '^State:' /proc/{pid}/status", check=False)
+        return r.stdout.split(":", 1)[-1].strip().startswith("T")
+
+    def pipe_head(self, fifo: str) -> bytes:
+        """The first bytes waiting in the pipe (polls until there are some)."""
+        return self.wait(lambda: self.c.run("python3", "-c", PIPE_HEAD, fifo, "256",
+                                            binary=True).stdout,
+                         f"bytes waiting in {fifo}")
+
+    def wait_restarted(self, unit: str, old_pid: int, restarts: int, timeout: float,
+                       units: tuple) -> dict:
+        """Until ``unit`` runs again: a new MainPID, active (running), NRestarts grown by one."""
+        def back():
+            q = self.c.show(unit, "NRestarts", "MainPID", "ActiveState", "SubState")
+            ok = (int(q["NRestarts"]) == restarts + 1 and int(q["MainPID"]) not in (0, old_pid)
+                  and (q["ActiveState"], q["SubState"]) == ("active", "running"))
+            return q if ok else None
+        return self.wait(back, f"{unit} back: a new MainPID, active, NRestarts={restarts + 1}",
+                         timeout=timeout, units=units)
+
+
+
+class T14Instances(SocketFirst):
+    """Three applications, three instances at once: `systemctl enable --now pipejournal@NAME.socket`
+    makes /run/pipejournal/NAME (0620 pipejournal:pipejournal) and the first write starts the
+    instance; lines written in parallel each land once, under the instance's identifier, FIFO and
+    unit, with its own configuration (pipejournal.conf for all, NAME.conf over it); `systemctl
+    status` shows each instance's line; reload re-reads both files. Names from systemd-escape:
+    the identifier is the name as given ("my-app"), or the escaped name when that one cannot be an
+    identifier ("legacy\x20app": an identifier has no blanks)."""
+
+    LINES = 10_000  # 170 KB each: more than two pipes' worth, so the writers wait on their daemons
+
+    def test_three_instances_in_parallel_each_with_its_own_config(self):
+        c = self.c
+        t_scenario = time.monotonic()
+        my_app = c.run("systemd-escape", "my-app").stdout.strip()
+        legacy = c.run("systemd-escape", "legacy app").stdout.strip()
+        self.assertEqual((my_app, legacy), ("my\\x2dapp", "legacy\\x20app"))
+        # The main file applies to every instance, but not its per-FIFO keys (SyslogIdentifier=).
+        self.write_config("[PipeJournal]\nDefaultPriority=notice\nTickSec=0.5\n"
+                          "SyslogIdentifier=not-for-instances\n")
+        c.write_file(instance("db")[3], "[PipeJournal]\nDefaultPriority=err\n")
+        c.write_file(instance(my_app)[3], "[PipeJournal]\nDefaultPriority=warning\n")
+        # name → (identifier, PRIORITY of a line without prefix, writer's prefix)
+        apps = {"app": ("app", "5", "par-app"), "db": ("db", "3", "par-db"),
+                my_app: ("my-app", "4", "par-my")}
+
+        for name in (*apps, legacy):
+            service, socket, fifo, _ = instance(name)
+            c.systemctl("enable", "--now", socket)
+            got = (c.run("systemctl", "is-enabled", socket, check=False).stdout.strip(),
+                   c.run("stat", "-c", "%F %a %U:%G", fifo, check=False).stdout.strip(),
+                   c.prop(service, "ActiveState"))
+            self.expect(got == ("enabled", "fifo 620 pipejournal:pipejournal", "inactive"),
+                        f"{socket} enabled, {fifo} a FIFO 0620 pipejournal:pipejournal, "
+                        f"{service} not started yet", got, service, socket)
+        for name in apps:
+            service, socket, fifo, _ = instance(name)
+            t0 = time.monotonic()
+            c.write_file(fifo, f"wake {name}\n")
+            self.wait(lambda: c.prop(service, "ActiveState") == "active",
+                      f"the first write to start {service}", units=(service, socket))
+            if name == "app":
+                figure("instance: first write → active", f"{(time.monotonic() - t0) * 1000:.0f} ms")
+
+        # -- three writers at once --------------------------------------------------------------
+        writers = {name: c.popen("python3", "-c", WRITER_HELD, instance(name)[2], str(self.LINES),
+                                 prefix, "0", stdout=harness.subprocess.PIPE,
+                                 stderr=harness.subprocess.PIPE)
+                   for name, (_, _, prefix) in apps.items()}
+        t0 = time.monotonic()
+        for name, w in writers.items():
+            out, err = w.communicate(timeout=60)
+            self.expect(w.returncode == 0 and out.split()[-1:] == [str(self.LINES).encode()],
+                        f"writer for {name} wrote {self.LINES} lines", (w.returncode, out, err))
+        figure(f"3 instances × {self.LINES} lines in parallel: written",
+               f"{time.monotonic() - t0:.2f} s")
+
+        for name, (identifier, priority, prefix) in apps.items():
+            service, socket, fifo, _ = instance(name)
+            want = [f"wake {name}"] + [held_line(prefix, i) for i in range(self.LINES)]
+
+            def count():
+                r = c.run("sh", "-c", f"journalctl -q -o cat PIPEJOURNAL_FIFO='{fifo}' | "
+                          f"grep -c '^{prefix} '", check=False)
+                return int(r.stdout.strip() or 0) >= self.LINES
+            self.wait(count, f"{self.LINES} lines in the journal for {fifo}", timeout=60,
+                      units=(service, socket))
+            entries = [e for e in c.journal(f"PIPEJOURNAL_FIFO={fifo}") if "CODE_FILE" not in e]
+            msgs = [text(e, "MESSAGE") for e in entries]
+            if msgs != want:
+                wanted = set(want)
+                self.expect(False, f"{fifo}: 'wake {name}' and {prefix}'s {self.LINES} lines, "
+                            "each once, in order, nothing else",
+                            f"{len(msgs)} entries; missing {len(wanted - set(msgs))}, foreign "
+                            f"{[m for m in msgs if m not in wanted][:3]}", service, socket)
+            wrong = [(text(e, "MESSAGE"), {k: e.get(k) for k in (
+                "SYSLOG_IDENTIFIER", "PRIORITY", "_SYSTEMD_UNIT", "PIPEJOURNAL_FIFO")})
+                for e in entries
+                if (e.get("SYSLOG_IDENTIFIER"), e.get("PRIORITY"), e.get("_SYSTEMD_UNIT"),
+                    e.get("PIPEJOURNAL_FIFO")) != (identifier, priority, service, fifo)
+                or user_fields(e) != FORWARDED_FIELDS]
+            self.expect(not wrong, f"every entry: SYSLOG_IDENTIFIER={identifier} "
+                        f"PRIORITY={priority} _SYSTEMD_UNIT={service} PIPEJOURNAL_FIFO={fifo}, "
+                        f"fields {sorted(FORWARDED_FIELDS)}", wrong[:3], service, socket)
+
+            # systemctl status shows this instance's own line. systemd 252 drops a backslash
+            # from notify messages, so an escaped name's path shows without it.
+            shown_fifo = re.escape(fifo).replace(r"\\", r"\\?")
+            status_re = rf"Forwarding {shown_fifo}: {self.LINES + 1} lines \(.*\), 0 dropped"
+            status = self.wait(lambda: (lambda t: t if re.fullmatch(status_re, t) else None)(
+                c.prop(service, "StatusText")), f"StatusText of {service}: {status_re}",
+                units=(service, socket))
+            shown = c.status(service)
+            self.expect(f'Status: "{status}"' in shown,
+                        f"systemctl status {service} shows Status: \"{status}\"", shown)
+            figure(f"systemctl status {service}", status)
+
+        # -- reload re-reads both files -------------------------------------------------------
+        self.write_config("[PipeJournal]\nDefaultPriority=info\nTickSec=0.5\n")
+        c.write_file(instance("db")[3], "[PipeJournal]\nDefaultPriority=crit\n")
+        for name, priority in (("app", "6"), ("db", "2")):
+            service, socket, fifo, _ = instance(name)
+            cursor = c.cursor()
+            c.systemctl("reload", service)
+            self.wait(lambda: [e for e in self.own_entries("reloaded", cursor)
+                               if e.get("_SYSTEMD_UNIT") == service],
+                      f"{service} reloaded", units=(service, socket))
+            c.write_file(fifo, f"after reload {name}\n")
+            e = self.wait(lambda: c.journal(f"MESSAGE=after reload {name}"),
+                          f"the line after the reload of {service}", units=(service, socket))[-1]
+            self.expect(e.get("PRIORITY") == priority, f"{service}: PRIORITY={priority} after "
+                        "the reload (pipejournal.conf now info, db.conf crit)", e.get("PRIORITY"),
+                        service, socket)
+
+        # -- a name that cannot be an identifier as given -------------------------------------
+        service, socket, fifo, _ = instance(legacy)
+        c.write_file(fifo, "from the legacy app\n")
+        e = self.wait(lambda: c.journal("MESSAGE=from the legacy app"),
+                      f"the line through {fifo}", units=(service, socket))[-1]
+        self.expect((e.get("SYSLOG_IDENTIFIER"), e.get("PIPEJOURNAL_FIFO"), e.get("_SYSTEMD_UNIT"))
+                    == (legacy, fifo, service),
+                    f"SYSLOG_IDENTIFIER={legacy} (the escaped name: 'legacy app' has a blank)",
+                    (e.get("SYSLOG_IDENTIFIER"), e.get("PIPEJOURNAL_FIFO"), e.get("_SYSTEMD_UNIT")),
+                    service, socket)
+        figure("identifiers of systemd-escape'd names",
+               f"{my_app} → {apps[my_app][0]}, {legacy} → {e.get('SYSLOG_IDENTIFIER')}")
+        figure("scenario 14 (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
+
+
+
+class T17Findings(SocketFirst):
+    """What abuse testing found with the old units, with today's: `systemctl enable --now
+    pipejournal` alone gives the socket-first set-up; a writer appending per line (`echo >>`,
+    SIGPIPE ignored) through restarts makes no regular file and loses nothing; after `kill -9`
+    and `systemctl stop` the FIFO is still the socket's and a write starts the service again;
+    `systemctl restart pipejournal.socket` while the service runs leaves both units running on the
+    same FIFO. What that costs writers is counted: a writer holding the FIFO loses nothing but
+    sees EPIPE until the socket listens again; one that opens the FIFO per line loses what was in
+    the pipe when PID 1 closed it."""
+
+    RESTARTS = 3
+
+    def start_appender(self, prefix: str) -> tuple[harness.subprocess.Popen, str]:
+        stopfile = f"/run/pj-stop-{prefix}"
+        self.c.remove(stopfile)
+        return self.c.popen("sh", "-c", APPENDER, "sh", FIFO, stopfile, prefix,
+                            stdout=harness.subprocess.PIPE, stderr=harness.subprocess.PIPE), stopfile
+
+    def finish_appender(self, proc, stopfile: str) -> tuple[int, int]:
+        self.c.write_file(stopfile, "")
+        out, err = proc.communicate(timeout=30)
+        self.expect(proc.returncode == 0 and len(out.split()) == 2,
+                    "the appender exits 0 printing 'LINES FAILURES'", (proc.returncode, out, err))
+        lines, failed = map(int, out.split())
+        return lines, failed
+
+    def fifo_stat(self) -> str:
+        return self.c.run("stat", "-c", "%F %a %U:%G %i", FIFO, check=False).stdout.strip()
+
+    def test_findings_of_the_old_units_are_gone(self):
+        c = self.c
+        t_scenario = time.monotonic()
+        # -- systemctl enable --now pipejournal: the socket comes with it ----------------------
+        c.systemctl("enable", "--now", SERVICE)
+        got = (c.run("systemctl", "is-enabled", SERVICE, SOCKET, check=False).stdout.split(),
+               c.run("systemctl", "is-active", SERVICE, SOCKET, check=False).stdout.split(),
+               self.fifo_stat().split()[:3])
+        self.expect(got == (["enabled", "enabled"], ["active", "active"],
+                            ["fifo", "620", "pipejournal:pipejournal"]),
+                    f"{SERVICE} and {SOCKET} enabled (Also=) and active, {FIFO} a FIFO 0620 "
+                    "pipejournal:pipejournal", got)
+        adopted = self.wait_own("fifo_adopted")
+        self.expect("passed by systemd" in text(adopted, "MESSAGE"),
+                    "the daemon reads the FIFO the socket passed", text(adopted, "MESSAGE"))
+        fifo = self.fifo_stat()
+
+        # -- echo >> FIFO through restarts: no regular file, nothing lost ----------------------
+        proc, stopfile = self.start_appender("ap")
+        for _ in range(self.RESTARTS):
+            self.wait_forwarding(self.pid(SERVICE), FIFO, "ap", (SERVICE, SOCKET))
+            c.systemctl("restart", SERVICE)
+        self.wait_forwarding(self.pid(SERVICE), FIFO, "ap", (SERVICE, SOCKET))
+        lines, failed = self.finish_appender(proc, stopfile)
+        self.wait(lambda: self.last_number(self.pid(SERVICE), FIFO, "ap") == lines - 1,
+                  "the appender's last line in the journal")
+        ledger = Ledger(self, FIFO, "ap", 0, lines)
+        figure("echo >> FIFO through 3 restarts: lines / failed echos",
+               f"{lines} / {failed}; {ledger.describe()}")
+        self.expect((failed, ledger.missing, ledger.duplicates, ledger.foreign, self.fifo_stat())
+                    == (0, [], 0, [], fifo),
+                    "every echo succeeds, every line once, the same FIFO at the path",
+                    (failed, ledger.describe(), self.fifo_stat()))
+
+        # -- kill -9, then stop: the FIFO stays the socket's, a write starts the service -------
+        pid, restarts = self.pid(SERVICE), int(c.prop(SERVICE, "NRestarts"))
+        c.run("kill", "-KILL", str(pid))
+        self.wait_restarted(SERVICE, pid, restarts, 10, (SERVICE, SOCKET))
+        c.systemctl("stop", SERVICE)
+        self.expect((self.fifo_stat(), c.prop(SOCKET, "ActiveState")) == (fifo, "active"),
+                    "after kill -9 and stop: the same FIFO, the socket listening",
+                    (self.fifo_stat(), c.prop(SOCKET, "ActiveState")))
+        c.run("sh", "-c", f"echo 'after kill and stop' >> {FIFO}", timeout=10)  # never blocks
+        self.wait(lambda: c.prop(SERVICE, "ActiveState") == "active",
+                  "the write to start the service again")
+        self.wait_forwarded(1, "MESSAGE=after kill and stop")
+        said = [text(e, "MESSAGE") for e in self.own_entries("fifo_adopted")]
+        made = self.own_entries("fifo_created") + self.own_entries("fifo_removed")
+        self.expect(all("passed by systemd" in m for m in said) and not made,
+                    "every start used the FIFO systemd passed; the daemon created and removed "
+                    "none", (said, [text(e, "MESSAGE") for e in made]))
+
+        # -- systemctl restart pipejournal.socket while the service runs -----------------------
+        for who in ("appender", "holder"):
+            cursor = c.cursor()
+            if who == "appender":
+                proc, stopfile = self.start_appender("sa")
+                prefix = "sa"
+            else:
+                writer = ContinuousWriter(self, FIFO, "sh")
+                prefix = "sh"
+            took = []
+            for _ in range(self.RESTARTS):
+                self.wait(lambda: c.prop(SERVICE, "ActiveState") == "active", "service active")
+                self.wait_forwarding(self.pid(SERVICE), FIFO, prefix, (SERVICE, SOCKET))
+                t0 = time.monotonic()
+                r = c.systemctl("restart", SOCKET, check=False)
+                took.append(time.monotonic() - t0)
+                self.expect(r.returncode == 0, f"systemctl restart {SOCKET} succeeds", r.stderr)
+            self.wait(lambda: c.prop(SERVICE, "ActiveState") == "active", "service active")
+            self.wait_forwarding(self.pid(SERVICE), FIFO, prefix, (SERVICE, SOCKET))
+            if who == "appender":
+                lines, failed = self.finish_appender(proc, stopfile)
+            else:
+                lines, failed = writer.finish()
+            self.wait(lambda: self.last_number(self.pid(SERVICE), FIFO, prefix) == lines - 1,
+                      f"the {who}'s last line in the journal")
+            ledger = Ledger(self, FIFO, prefix, 0, lines, cursor)
+            figure(f"socket restart ×{self.RESTARTS} with a writer that "
+                   f"{'opens the FIFO per line' if who == 'appender' else 'holds the FIFO'}",
+                   f"{lines} lines, {len(ledger.missing)} lost {Ledger.runs(ledger.missing)}, "
+                   f"{failed} {'failed echos' if who == 'appender' else 'EPIPE'}; restart "
+                   + ", ".join(f"{t:.2f}" for t in took) + " s")
+            states = c.run("systemctl", "is-active", SERVICE, SOCKET, check=False).stdout.split()
+            failed_units = c.run("systemctl", "list-units", "--failed", "--plain", "--no-legend",
+                                 "pipejournal*", check=False).stdout.strip()
+            self.expect((states, failed_units, self.fifo_stat()) == (["active", "active"], "",
+                                                                     fifo),
+                        "both units active, none failed, the same FIFO at the path",
+                        (states, failed_units, self.fifo_stat()))
+            self.expect((ledger.duplicates, ledger.foreign, ledger.in_order) == (0, [], True),
+                        "no line doubled or cut", ledger.describe())
+            if who == "holder":
+                self.expect(ledger.missing == [], "a writer holding the FIFO loses no line",
+                            ledger.describe())
+            else:
+                # What the pipe held when PID 1 closed it, at most: a pipe's worth a restart.
+                most = self.RESTARTS * (65536 // len(numbered(prefix, 0) + "\n"))
+                self.expect(len(ledger.missing) <= most, f"at most {most} lines lost (a pipe's "
+                            "worth each restart)", ledger.describe())
+
+        # -- disable --now both: the FIFO stays, nobody reads it, a writer waits ---------------
+        c.systemctl("disable", "--now", SERVICE, SOCKET)
+        got = (c.run("systemctl", "is-active", SERVICE, SOCKET, check=False).stdout.split(),
+               c.run("systemctl", "is-enabled", SERVICE, SOCKET, check=False).stdout.split(),
+               self.fifo_stat())
+        self.expect(got == (["inactive", "inactive"], ["disabled", "disabled"], fifo),
+                    "both units inactive and disabled, the same FIFO left at the path", got)
+        r = c.run("timeout", "1", "sh", "-c", f"echo nobody reads this >> {FIFO}", check=False)
+        self.expect(r.returncode == 124, "a writer waits for a reader (timeout 1 s kills it)",
+                    (r.returncode, r.stderr))
+        figure("scenario 17 (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
+
+
+
+class T18LongLinesThroughRestarts(SocketFirst):
+    """Lines of 30,000 bytes (more than PIPE_BUF: each write() may be taken in pieces) written
+    as fast as the pipe takes them while the service restarts: a stop that read the head of a line
+    waits (up to 0.5 s) for its rest, so no line is cut in two across a restart. Counted, not just
+    sampled: every line once and whole, or the number cut is reported."""
+
+    WIDTH = 30_000
+    RESTARTS = 10
+
+    def test_lines_longer_than_pipe_buf_are_not_cut_by_restarts(self):
+        c = self.c
+        t_scenario = time.monotonic()
+        c.systemctl("start", SOCKET)
+        writer = ContinuousWriter(self, FIFO, "long", self.WIDTH)
+        try:
+            took = []
+            for _ in range(self.RESTARTS):
+                self.wait_forwarding(self.wait(lambda: self.pid(SERVICE), "a MainPID"), FIFO,
+                                     "long", (SERVICE, SOCKET))
+                t0 = time.monotonic()
+                c.systemctl("restart", SERVICE)
+                took.append(time.monotonic() - t0)
+            self.wait_forwarding(self.pid(SERVICE), FIFO, "long", (SERVICE, SOCKET))
+            total, epipe = writer.finish()
+        finally:
+            writer.kill()
+        self.wait(lambda: self.last_number(self.pid(SERVICE), FIFO, "long") == total - 1,
+                  f"the last line ({total - 1}) in the journal", timeout=30)
+        ledger = Ledger(self, FIFO, "long", self.WIDTH, total)
+        cut = sorted(set(ledger.missing))
+        figure("30,000-byte lines through restarts",
+               f"{total} lines, {len(cut)} cut in two, {len(ledger.foreign)} pieces, {epipe} "
+               "EPIPE; restart " + ", ".join(f"{t:.2f}" for t in took) + " s")
+        self.expect((epipe, ledger.missing, ledger.foreign, ledger.duplicates, ledger.in_order)
+                    == (0, [], [], 0, True),
+                    f"all {total} lines whole, once, in order; no EPIPE", ledger.describe())
+        figure("scenario 18 (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
+
+
+
+#: pipejournal.service as installed before the socket came first (the parts that matter here):
+#: the daemon made the FIFO in its RuntimeDirectory= and removed it on stop.
+OLD_SERVICE = """[Unit]
+Description=pipejournal as installed before the socket came first
+[Service]
+Type=notify
+NotifyAccess=main
+ExecStart=/usr/bin/pipejournal
+Restart=on-failure
+RestartPreventExitStatus=2 6
+RuntimeDirectory=pipejournal
+RuntimeDirectoryPreserve=yes
+User=pipejournal
+Group=pipejournal
+"""
+
+
+class T19Upgrade(SocketFirst):
+    """An install of the old layout (the daemon made the FIFO, 0620 pipejournal:pipejournal)
+    upgraded as a package does it (new units, daemon-reload, restart): the socket takes over with
+    the same owner and mode; a FIFO the old daemon left behind (kill -9, then adopted as
+    'existing' by the next start) is taken as it is, the same inode; afterwards the daemon
+    uses the FIFO systemd passes, and `enable` brings the socket."""
+
+    OLD_UNIT = "/etc/systemd/system/pipejournal.service"
+
+    def fifo_stat(self) -> str:
+        return self.c.run("stat", "-c", "%F %a %U:%G %i", FIFO, check=False).stdout.strip()
+
+    def old_layout(self, orphan: bool) -> str:
+        """Run the old unit until it has made the FIFO (and, with ``orphan``, was killed and
+        restarted so that the FIFO is left to nobody); returns the FIFO's stat."""
+        c = self.c
+        c.write_file(self.OLD_UNIT, OLD_SERVICE)
+        c.daemon_reload()
+        cursor = c.cursor()
+        self.start()
+        self.wait_own("fifo_created", cursor)
+        if orphan:
+            pid, restarts = self.pid(SERVICE), int(c.prop(SERVICE, "NRestarts"))
+            c.run("kill", "-KILL", str(pid))
+            self.wait_restarted(SERVICE, pid, restarts, 10, (SERVICE,))
+            said = text(self.wait_own("fifo_adopted", cursor), "MESSAGE")
+            self.expect("existing" in said, "the next start adopts the FIFO as existing", said)
+        return self.fifo_stat()
+
+    def upgrade(self) -> None:
+        c = self.c
+        c.remove(self.OLD_UNIT)
+        c.daemon_reload()
+        t0 = time.monotonic()
+        c.systemctl("restart", SERVICE)  # what the package's postinst does
+        figure("upgrade: systemctl restart", f"{(time.monotonic() - t0) * 1000:.0f} ms")
+
+    def check_upgraded(self, before: str, same_inode: bool, cursor: str) -> None:
+        c = self.c
+        after = self.fifo_stat()
+        states = c.run("systemctl", "is-active", SERVICE, SOCKET, check=False).stdout.split()
+        keep = 4 if same_inode else 3
+        self.expect(after.split()[:keep] == before.split()[:keep] and states == ["active"] * 2,
+                    f"service and socket active; the FIFO's type, mode, owner"
+                    f"{' and inode' if same_inode else ''} as before ({before})",
+                    (after, states))
+        said = text(self.wait_own("fifo_adopted", cursor), "MESSAGE")
+        self.expect("passed by systemd" in said, "the new daemon reads the FIFO systemd passed",
+                    said)
+        c.write_file(FIFO, "after the upgrade\n")
+        self.wait_forwarded(1, "MESSAGE=after the upgrade", cursor=cursor)
+
+    def test_upgrade_from_the_daemon_made_fifo(self):
+        c = self.c
+        # The old daemon stops and removes its FIFO; the socket makes one like it.
+        before = self.old_layout(orphan=False)
+        self.expect(before.split()[:3] == ["fifo", "620", "pipejournal:pipejournal"],
+                    "the old daemon's FIFO: 0620 pipejournal:pipejournal", before)
+        cursor = c.cursor()
+        self.upgrade()
+        self.check_upgraded(before, False, cursor)
+        c.systemctl("enable", SERVICE)
+        enabled = c.run("systemctl", "is-enabled", SOCKET, check=False).stdout.strip()
+        self.expect(enabled == "enabled", f"`systemctl enable pipejournal` enables {SOCKET}",
+                    enabled)
+        figure("/run/pipejournal after the upgrade (RuntimeDirectory= made it)",
+               c.run("stat", "-c", "%a %U:%G", "/run/pipejournal").stdout.strip())
+
+        # A FIFO the old daemon left to nobody: the socket takes that very FIFO.
+        c.systemctl("stop", SERVICE, SOCKET)
+        c.remove(FIFO)
+        before = self.old_layout(orphan=True)
+        cursor = c.cursor()
+        self.upgrade()
+        self.check_upgraded(before, True, cursor)
+        figure("upgrade over an orphaned FIFO", f"{before} → {self.fifo_stat()}")
+
+
+class HeldWriterThroughRestarts(SocketFirst):
+    """A writer holds the FIFO open and writes as fast as it can while the service is restarted
+    five times, killed with SIGKILL, and killed by the watchdog after SIGSTOP. It never sees EPIPE;
+    restarts lose and double nothing; a kill loses exactly the lines the daemon had read from the
+    pipe and not yet sent (counted: its last line in the journal, and what waits in the pipe
+    while it is stopped), and nothing else. Subclasses name the unit."""
+
+    NAME: str | None = None  # None: pipejournal.service; else the template instance
+    PREFIX = "held"
+    RESTARTS = 5
+    WATCHDOG_SEC = 3
+
+    def run_scenario(self):
+        c = self.c
+        if self.NAME is None:
+            unit, socket, fifo = SERVICE, SOCKET, FIFO
+        else:
+            unit, socket, fifo, _ = instance(self.NAME)
+        units = (unit, socket)
+        who = unit
+        t_scenario = time.monotonic()
+        c.systemctl("start", socket)
+        fifo_before = c.run("stat", "-c", "%F %a %U:%G %i", fifo).stdout.strip()
+        socket_since = c.prop(socket, "ActiveEnterTimestampMonotonic")
+        writer = ContinuousWriter(self, fifo, self.PREFIX)
+        try:
+            self.wait(lambda: c.prop(unit, "ActiveState") == "active",
+                      "the writer's first lines to start the service", units=units)
+
+            # -- systemctl restart, five times --------------------------------------------------
+            took = []
+            for _ in range(self.RESTARTS):
+                pid = self.pid(unit)
+                self.wait_forwarding(pid, fifo, self.PREFIX, units)
+                t0 = time.monotonic()
+                r = c.systemctl("restart", unit, check=False)
+                took.append(time.monotonic() - t0)
+                self.expect(r.returncode == 0, "systemctl restart succeeds", r.stderr, *units)
+                self.expect(self.pid(unit) not in (0, pid), "a new MainPID",
+                            (pid, self.pid(unit)), *units)
+            figure(f"{who}: systemctl restart under an unpaced writer",
+                   ", ".join(f"{t:.2f}" for t in took) + " s")
+
+            # -- SIGKILL, and the watchdog after SIGSTOP -----------------------------------------
+            kills = []  # (how, pid, last line it forwarded is looked up later, pipe head)
+            for how in ("SIGKILL", "watchdog"):
+                if how == "watchdog":
+                    c.drop_in(unit, "50-watchdog", f"[Service]\nWatchdogSec={self.WATCHDOG_SEC}s\n")
+                    c.systemctl("restart", unit)  # WatchdogSec= applies from the next start
+                pid = self.pid(unit)
+                restarts = int(c.prop(unit, "NRestarts"))
+                self.wait_forwarding(pid, fifo, self.PREFIX, units)
+                c.run("kill", "-STOP", str(pid))
+                self.wait(lambda: self.stopped_state(pid), f"daemon {pid} stopped (State: T)",
+                          timeout=5, units=units)
+                head = self.pipe_head(fifo)  # stays the head: nobody reads while it is stopped
+                t0 = time.monotonic()
+                if how == "SIGKILL":
+                    c.run("kill", "-KILL", str(pid))
+                self.wait_restarted(unit, pid, restarts, self.WATCHDOG_SEC + 10, units)
+                back = time.monotonic() - t0
+                kills.append((how, pid, head))
+                if how == "SIGKILL":
+                    figure(f"{who}: SIGKILL → new MainPID active", f"{back:.2f} s")
+                    self.expect(back < 5, "the unit back within seconds", f"{back:.2f} s", *units)
+                else:
+                    figure(f"{who}: SIGSTOP → watchdog kill → new MainPID active",
+                           f"{back:.2f} s (WatchdogSec={self.WATCHDOG_SEC}s)")
+                    log = c.journal_text("-u", unit, lines=None)
+                    self.expect("Watchdog timeout" in log, "systemd logs 'Watchdog timeout'",
+                                log[-2000:], *units)
+                    c.remove_drop_in(unit, "50-watchdog")
+            pid = self.pid(unit)
+            self.wait_forwarding(pid, fifo, self.PREFIX, units)
+            total, epipe = writer.finish()
+        finally:
+            writer.kill()
+
+        # -- every line accounted for ----------------------------------------------------------
+        self.wait(lambda: self.last_number(pid, fifo, self.PREFIX) == total - 1,
+                  f"the last line ({total - 1}) in the journal", timeout=30, units=units)
+        ledger = Ledger(self, fifo, self.PREFIX, 0, total)
+        expected_missing, expected_foreign, figures = [], [], []
+        for how, killed, head in kills:
+            last = self.last_number(killed, fifo, self.PREFIX)
+            m = re.match(rb"(?:([^\n]*)\n)??" + re.escape(self.PREFIX.encode()) + rb" (\d{9})\n",
+                         head)
+            self.expect(m is not None and last is not None,
+                        "the killed daemon's last line and a numbered line at the pipe's head",
+                        (last, head[:80]), *units)
+            cut, first_waiting = m.group(1), int(m.group(2))
+            if cut:  # the daemon had read the head of a line whose rest waits in the pipe
+                expected_foreign.append(cut)
+            read_not_sent = list(range(last + 1, first_waiting))
+            expected_missing += read_not_sent
+            line_bytes = len(numbered(self.PREFIX, 0)) + 1
+            figures.append(f"{how}: {len(read_not_sent)} lines "
+                           f"({len(read_not_sent) * line_bytes:,} B)"
+                           + (" + a cut line" if cut else ""))
+        figure(f"{who}: lines the killed daemon had read and not sent (= lost)",
+               "; ".join(figures))
+        figure(f"{who}: lines written / EPIPE", f"{total} / {epipe}")
+        self.expect(epipe == 0, "no EPIPE for a writer holding the FIFO", epipe, *units)
+        self.expect((ledger.missing, ledger.foreign, ledger.duplicates, ledger.in_order,
+                     ledger.beyond) == (expected_missing, expected_foreign, 0, True, []),
+                    "every line once, in order, except exactly what the killed daemons had read "
+                    f"and not sent: {Ledger.runs(expected_missing)}",
+                    ledger.describe(), *units)
+        fifo_after = c.run("stat", "-c", "%F %a %U:%G %i", fifo).stdout.strip()
+        self.expect((fifo_after, c.prop(socket, "ActiveEnterTimestampMonotonic")) ==
+                    (fifo_before, socket_since),
+                    f"the same FIFO ({fifo_before}) and socket (never restarted) throughout",
+                    (fifo_after, c.prop(socket, "ActiveEnterTimestampMonotonic")), *units)
+        c.systemctl("stop", unit)
+        figure(f"{who}: scenario (without boot)", f"{time.monotonic() - t_scenario:.1f} s")
+
+
+class T15HeldWriterRestarts(HeldWriterThroughRestarts):
+    def test_restart_kill_and_watchdog_with_a_writer_holding_the_fifo(self):
+        self.run_scenario()
+
+
+class T16InstanceHeldWriterRestarts(HeldWriterThroughRestarts):
+    NAME = "held"
+
+    def test_instance_restart_kill_and_watchdog_with_a_writer_holding_the_fifo(self):
+        self.run_scenario()
+
+
+# ==========================================================================================
+def unavailable(reason: str) -> None:
+    """A prerequisite on the host is missing: skip with the reason, but in CI (CI set, as
+    .ci/run does) fail, since a skipped scenario there would hide that it never ran."""
+    if os.environ.get("CI"):
+        raise AssertionError(f"{reason} (in CI this is a failure, not a skip)")
+    raise unittest.SkipTest(reason)
+
+
+def processes(c: harness.Container, comm: str) -> list[str]:
+    """PIDs inside the container whose command name is ``comm``."""
+    r = c.sh(f"grep -lx {comm} /proc/[0-9]*/comm || true")
+    return [line.split("/")[2] for line in r.stdout.split()]
+
+
+class T30DebPackage(Scenario):
+    """The Debian package as an administrator uses it: `dpkg -i` into a booted Debian 12 (a
+    writable copy-on-write /usr and dpkg database; nothing of the build tree inside), then
+    `systemctl enable --now pipejournal`, a line into the journal, `man pipejournal`; `dpkg -r`
+    stops everything and leaves no process, `dpkg -P` leaves nothing. The .deb is the one
+    scripts/build-deb built (PIPEJOURNAL_DEB, which scripts/test sets)."""
+
+    INSTANCE = "pkgtest"
+
+    @classmethod
+    def container_options(cls) -> dict:
+        deb = os.environ.get("PIPEJOURNAL_DEB", "")
+        if not deb or not Path(deb).is_file():
+            unavailable(f"PIPEJOURNAL_DEB={deb!r} is not a .deb: run scripts/build-deb and set "
+                        "PIPEJOURNAL_DEB=build/deb/pipejournal_VERSION_ARCH.deb (scripts/test "
+                        "does both)")
+        cls.deb = f"/var/tmp/{Path(deb).name}"
+        return {"destdir": None, "writable_usr": True,
+                "files": {cls.deb: Path(deb).read_bytes()}}
+
+    def state(self, *units: str) -> dict[str, tuple[str, str]]:
+        """{unit: (is-active, is-enabled)}; systemctl prints nothing for a unit file it lacks."""
+        out = {}
+        for u in units:
+            active = self.c.run("systemctl", "is-active", u, check=False).stdout.strip()
+            enabled = self.c.run("systemctl", "is-enabled", u, check=False).stdout.strip()
+            out[u] = (active, enabled or "(no unit file)")
+        return out
+
+    def dpkg(self, *args: str) -> float:
+        t0 = time.monotonic()
+        r = self.c.run("dpkg", *args, check=False, timeout=120)
+        took = time.monotonic() - t0
+        self.expect(r.returncode == 0, f"dpkg {' '.join(args)} succeeds",
+                    f"exit {r.returncode}\n{r.stdout}{r.stderr}")
+        return took
+
+    def test_install_enable_use_remove_purge(self):
+        c = self.c
+        # A Docker image's /usr/sbin/policy-rc.d (exit 101) forbids starting services from
+        # maintainer scripts, and such images may exclude man pages from dpkg: a booted system
+        # has neither. Both changes stay in this container's overlay.
+        quirks = []
+        if c.exists("/usr/sbin/policy-rc.d"):
+            c.remove("/usr/sbin/policy-rc.d")
+            quirks.append("policy-rc.d removed")
+        r = c.sh("grep -l '^path-exclude=/usr/share/man' /etc/dpkg/dpkg.cfg.d/* || true")
+        for cfg in r.stdout.split():
+            c.run("sed", "-i", "/^path-exclude=\\/usr\\/share\\/man/d", cfg)
+            quirks.append(f"man pages allowed in {cfg}")
+        figure("container quirks undone", ", ".join(quirks) or "none")
+        if c.run("getent", "passwd", "pipejournal", check=False).returncode == 0:
+            c.run("userdel", "pipejournal")  # prove that the package creates it
+        self.assertFalse(c.exists("/usr/bin/pipejournal"), "pipejournal before installing")
+
+        # -- install -------------------------------------------------------------------------
+        took = self.dpkg("-i", self.deb)
+        figure("dpkg -i", f"{took:.2f} s")
+        user = c.run("getent", "passwd", "pipejournal", check=False).stdout.strip().split(":")
+        self.expect(len(user) == 7 and int(user[2]) < 1000 and user[6].endswith("nologin"),
+                    "system user pipejournal (uid < 1000, nologin) created by sysusers", user)
+        conffiles = c.run("dpkg-query", "-W", "-f=${Conffiles}", "pipejournal").stdout
+        self.expect(CONFIG in conffiles, f"{CONFIG} is a conffile", conffiles)
+        # Debian's default for a daemon: enabled and started on installation.
+        st = self.state(SERVICE, SOCKET)
+        self.expect(all(v == ("active", "enabled") for v in st.values()),
+                    "service and socket enabled and active after dpkg -i", st)
+        owner = c.run("stat", "-c", "%F %U:%G %a", FIFO, check=False).stdout.strip()
+        self.expect(owner == "fifo pipejournal:pipejournal 620",
+                    f"{FIFO}: fifo pipejournal:pipejournal 620", owner)
+        # systemd's dpkg trigger on /usr/lib/systemd/catalog ran journalctl --update-catalog.
+        listed = c.run("journalctl", "--list-catalog").stdout
+        missing = [n for n, mid in MESSAGE_IDS.items() if mid not in listed]
+        self.expect(not missing, "every MESSAGE_ID in the catalog database after dpkg -i "
+                    "(systemd's trigger)", missing)
+        templates = c.exists(f"{UNITDIR}/pipejournal@.socket")
+        if templates:
+            running = c.systemctl("list-units", "--all", "--no-legend", "pipejournal@*").stdout
+            self.expect(not running.strip(), "no instance enabled or started by the package",
+                        running)
+
+        # -- enable --now, again ----------------------------------------------------------------
+        c.systemctl("disable", "--now", SERVICE, SOCKET)
+        kept = c.run("stat", "-c", "%F %U:%G %a", FIFO, check=False).stdout.strip()
+        self.expect(kept == owner, f"{FIFO} kept once both units stopped (RemoveOnStop=no)",
+                    kept)
+        t0 = time.monotonic()
+        c.systemctl("enable", "--now", "pipejournal")
+        figure("systemctl enable --now pipejournal", f"{(time.monotonic() - t0) * 1000:.0f} ms")
+        p = c.show(SERVICE, "ActiveState", "SubState", "UnitFileState", "StatusText")
+        self.expect((p["ActiveState"], p["SubState"], p["UnitFileState"]) ==
+                    ("active", "running", "enabled"),
+                    "active (running) and enabled as soon as enable --now returns", p)
+        self.expect(c.file_type(FIFO) == "fifo", f"{FIFO} is a FIFO", c.file_type(FIFO))
+        tag = os.urandom(4).hex()
+        c.write_file(FIFO, f"<3>installed from the package {tag}\n")
+        entry = self.wait_forwarded(1, f"MESSAGE=installed from the package {tag}")[0]
+        seen = {k: entry.get(k) for k in ("PRIORITY", "SYSLOG_IDENTIFIER", "_SYSTEMD_UNIT",
+                                          "_UID", "_EXE")}
+        self.expect(seen == {"PRIORITY": "3", "SYSLOG_IDENTIFIER": "pipejournal",
+                             "_SYSTEMD_UNIT": SERVICE, "_UID": user[2],
+                             "_EXE": "/usr/bin/pipejournal"},
+                    "the line forwarded by the packaged daemon, as user pipejournal", seen)
+
+        # -- man -----------------------------------------------------------------------------
+        env = {"MANPAGER": "cat", "MANWIDTH": "100"}
+        page8 = c.run("man", "pipejournal", env=env, check=False)
+        name_line = "pipejournal - forward lines written into a FIFO to the systemd journal"
+        self.expect(page8.returncode == 0 and name_line in page8.stdout
+                    and "PIPEJOURNAL_FIFO=" in page8.stdout,
+                    "man pipejournal shows pipejournal(8)", (page8.stdout[:400] + page8.stderr))
+        page5 = c.run("man", "5", "pipejournal.conf", env=env, check=False)
+        self.expect(page5.returncode == 0 and "PartialLineTimeoutSec=" in page5.stdout,
+                    "man 5 pipejournal.conf shows pipejournal.conf(5)",
+                    (page5.stdout[:400] + page5.stderr))
+        figure("man pipejournal", f"{len(page8.stdout.splitlines())} lines; "
+               f"pipejournal.conf(5) {len(page5.stdout.splitlines())} lines")
+
+        # -- an instance of the template units, when this source has them ---------------------
+        instance_units = ()
+        if templates:
+            inst_fifo = f"/run/pipejournal/{self.INSTANCE}"
+            instance_units = (f"pipejournal@{self.INSTANCE}.socket",
+                              f"pipejournal@{self.INSTANCE}.service")
+            c.systemctl("enable", "--now", instance_units[0])
+            c.write_file(inst_fifo, f"instance line {tag}\n")
+            self.wait(lambda: c.journal(f"PIPEJOURNAL_FIFO={inst_fifo}",
+                                        f"MESSAGE=instance line {tag}"),
+                      f"the line written into {inst_fifo}", units=instance_units)
+        figure("template units", "instance tested" if templates
+               else "not in this source yet (skipped that part)")
+
+        # -- remove: everything stops, nothing runs ---------------------------------------------
+        pids = processes(c, "pipejournal")
+        self.expect(len(pids) == 1 + bool(templates), "pipejournal processes before dpkg -r",
+                    pids)
+        took = self.dpkg("-r", "pipejournal")
+        figure("dpkg -r", f"{took:.2f} s")
+        st = self.state(SERVICE, SOCKET, *instance_units)
+        self.expect(all(a in ("inactive", "unknown") and e != "enabled" for a, e in st.values()),
+                    "every unit stopped, none enabled (its unit file is gone)", st)
+        left = processes(c, "pipejournal")
+        self.expect(not left, "no pipejournal process after dpkg -r", left)
+        self.expect(not c.exists(FIFO), f"{FIFO} removed", c.file_type(FIFO))
+        self.expect(not c.exists("/usr/bin/pipejournal"), "/usr/bin/pipejournal removed", True)
+        status = c.run("dpkg-query", "-W", "-f=${db:Status-Abbrev}", "pipejournal").stdout
+        self.expect(status.strip() == "rc" and c.exists(CONFIG),
+                    "removed, configuration kept (dpkg status rc)", (status, c.exists(CONFIG)))
+
+        # -- purge: nothing left ----------------------------------------------------------------
+        took = self.dpkg("-P", "pipejournal")
+        figure("dpkg -P", f"{took:.2f} s")
+        leftovers = c.sh("ls -d /etc/pipejournal /run/pipejournal 2>/dev/null; "
+                         "find /etc/systemd/system -name 'pipejournal*'").stdout.split()
+        self.expect(not leftovers, "no configuration, enablement link or runtime directory "
+                    "left after dpkg -P", leftovers)
+
+
+# ==========================================================================================
+REMOTE_DIR = "/var/log/journal/remote"
+REMOTE_PORT = 19532
+
+
+class T31FleetJournalRemote(Scenario):
+    """Beyond one host, with systemd's own engine: systemd-journal-upload sends this machine's
+    journal to systemd-journal-remote (both as Debian ships them, set up as README says, plain
+    HTTP on loopback only), and every forwarded line arrives in the remote journal files with
+    all its fields, found there with `journalctl -D`."""
+
+    @classmethod
+    def container_options(cls) -> dict:
+        for tool in ("systemd-journal-remote", "systemd-journal-upload"):
+            if not Path(f"/lib/systemd/{tool}").exists():
+                unavailable(f"/lib/systemd/{tool} not found (apt-get install "
+                            "systemd-journal-remote)")
+        return {}
+
+    def remote(self) -> list[dict]:
+        """Forwarded entries in the remote journal files (oldest first)."""
+        r = self.c.run("journalctl", "--no-pager", "-o", "json", "--all", "-D", REMOTE_DIR,
+                       f"PIPEJOURNAL_FIFO={FIFO}", check=False, binary=True)
+        if r.returncode != 0:
+            return []
+        entries = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+        return [e for e in entries if "MESSAGE_ID" not in e and "CODE_FILE" not in e]
+
+    def test_forwarded_lines_reach_the_collector_with_all_fields(self):
+        c = self.c
+        units = ("systemd-journal-remote.socket", "systemd-journal-remote.service",
+                 "systemd-journal-upload.service")
+        # The collector: the shipped socket unit, on loopback only; its service (which has
+        # PrivateNetwork=yes, so it cannot bind itself) takes the socket as fd 3, plain HTTP.
+        c.drop_in(units[0], "loopback",
+                  f"[Socket]\nListenStream=\nListenStream=127.0.0.1:{REMOTE_PORT}\n",
+                  reload=False)
+        c.drop_in(units[1], "http",
+                  "[Service]\nExecStart=\nExecStart=/lib/systemd/systemd-journal-remote "
+                  f"--listen-http=-3 --output={REMOTE_DIR}/\n", reload=False)
+        # The sender.
+        c.write_file("/etc/systemd/journal-upload.conf.d/collector.conf",
+                     f"[Upload]\nURL=http://127.0.0.1:{REMOTE_PORT}\n")
+        c.daemon_reload()
+        c.systemctl("start", units[0], SERVICE)
+        c.systemctl("start", units[2])
+        listen = c.prop(units[0], "Listen")
+        self.expect(listen == f"127.0.0.1:{REMOTE_PORT} (Stream)",
+                    f"journal-remote listens on 127.0.0.1:{REMOTE_PORT} only", listen, *units)
+
+        tag = os.urandom(4).hex()
+        lines = [f"<3>fleet error {tag}".encode(), f"fleet plain {tag} äöü".encode(),
+                 f"fleet binary {tag} ".encode() + b"\xff\xfe",
+                 f'{{"msg":"fleet json {tag}","level":"warn","user":{{"id":17}}}}'.encode(),
+                 f"<7>fleet debug {tag}".encode()]
+        t0 = time.monotonic()
+        c.write_file(FIFO, b"".join(line + b"\n" for line in lines))
+        local = self.wait_forwarded(len(lines))
+        remote = []
+
+        def arrived():
+            nonlocal remote
+            remote = self.remote()
+            return len(remote) >= len(lines)
+        try:
+            self.wait(arrived, f"{len(lines)} forwarded lines in {REMOTE_DIR}", timeout=30,
+                      units=units)
+        except harness.TimeoutExpired:
+            self.fail(f"\nexpected: {len(lines)} forwarded entries in {REMOTE_DIR}\n"
+                      f"seen:     {len(remote)}" + self.explain(*units))
+        figure("lines written → in the remote journal files",
+               f"{(time.monotonic() - t0) * 1000:.0f} ms")
+
+        # Field for field the same entries, timestamps and trusted fields included; only the
+        # cursor (and sequence numbers) belong to the journal file that holds the entry.
+        def comparable(e: dict) -> dict:
+            return {k: v for k, v in e.items() if k not in ("__CURSOR", "__SEQNUM", "__SEQNUM_ID")}
+        self.assertEqual(len(local), len(lines))
+        for i, (want, got) in enumerate(zip(local, remote)):
+            want, got = comparable(want), comparable(got)
+            if want != got:
+                diff = {k: (want.get(k), got.get(k)) for k in sorted(set(want) | set(got))
+                        if want.get(k) != got.get(k)}
+                self.fail(f"\nexpected: remote entry {i} equal to the local one, field for "
+                          f"field\nseen:     differences (local, remote): {diff}")
+        for e in remote:
+            for f in ("MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "PIPEJOURNAL_FIFO"):
+                self.expect(e.get(f) is not None, f"{f}= on every remote entry",
+                            sorted(user_fields(e)))
+        self.assertEqual([e["PRIORITY"] for e in remote[:3]] + [remote[4]["PRIORITY"]],
+                         ["3", "6", "6", "7"])
+        self.assertEqual(field(remote[2], "MESSAGE"), lines[2], "binary MESSAGE kept exactly")
+        figure("fields of the JSON line in the remote journal", " ".join(sorted(
+            user_fields(remote[3]))))
+        files = c.sh(f"ls {REMOTE_DIR}").stdout.split()
+        figure("remote journal files", " ".join(files))
+
+# ==========================================================================================
+class T20Structured(Scenario):
+    def test_json_lines_are_found_by_priority_and_their_own_fields(self):
+        """Format=auto (the default): a pino-style error line is found by `journalctl -p err` and
+        by its own field USER_ID=17; its array is a repeated field in `journalctl -o json`;
+        `<N>` wins over the level; a plain line stays exactly as it was; an object nested too
+        deep is forwarded plain with PIPEJOURNAL_FORMAT_ERROR=."""
+        c = self.c
+        self.start()
+        cursor = c.cursor()
+        deep = '{"a":' * 17 + "1" + "}" * 17
+        lines = [
+            '{"level":50,"time":1700000000000,"pid":4242,"hostname":"web-01",'
+            '"user":{"id":17},"tags":["db","disk"],"msg":"disk full"}',
+            '<5>{"level":"debug","msg":"prefix wins","n":-0.0}',
+            "plain line with {braces} and level=error",
+            deep,
+        ]
+        c.write_file(FIFO, "".join(line + "\n" for line in lines))
+        entries = self.wait_forwarded(4, cursor=cursor)
+        got = {text(e, "MESSAGE"): e for e in entries}
+
+        errors = self.forwarded("USER_ID=17", cursor=cursor)
+        self.expect(len(errors) == 1, "journalctl USER_ID=17 finds exactly the JSON error line",
+                    [text(e, "MESSAGE") for e in errors])
+        e = errors[0]
+        self.expect(text(e, "MESSAGE") == "disk full" and e.get("PRIORITY") == "3",
+                    "MESSAGE=disk full PRIORITY=3", (text(e, "MESSAGE"), e.get("PRIORITY")))
+        self.expect(e.get("TAGS") == ["db", "disk"], "TAGS as a repeated field: [db, disk]",
+                    e.get("TAGS"))
+        want = {"LEVEL": "50", "TIME": "1700000000000", "PID": "4242", "HOSTNAME": "web-01"}
+        seen = {k: e.get(k) for k in want}
+        self.expect(seen == want, f"fields {want}", seen)
+        self.expect(user_fields(e) == FORWARDED_FIELDS | set(want) | {"USER_ID", "TAGS"},
+                    "no other fields", sorted(user_fields(e)))
+
+        by_priority = [text(x, "MESSAGE") for x in c.journal(
+            f"PIPEJOURNAL_FIFO={FIFO}", args=["-p", "err"], after_cursor=cursor)]
+        self.expect(by_priority == ["disk full"], "journalctl -p err finds the error line only",
+                    by_priority)
+
+        p = got.get("prefix wins")
+        self.expect(p is not None and p.get("PRIORITY") == "5" and p.get("N") == "-0.0"
+                    and p.get("LEVEL") == "debug",
+                    "prefix wins: PRIORITY=5, LEVEL=debug, N=-0.0 as written",
+                    p and {k: p.get(k) for k in ("PRIORITY", "LEVEL", "N")})
+        plain = got.get(lines[2])
+        self.expect(plain is not None and user_fields(plain) == FORWARDED_FIELDS,
+                    "the plain line as it was, no fields of its own", plain)
+        d = got.get(deep)
+        self.expect(d is not None and d.get("PIPEJOURNAL_FORMAT_ERROR") == "nested deeper than 16 levels"
+                    and user_fields(d) == FORWARDED_FIELDS | {"PIPEJOURNAL_FORMAT_ERROR"},
+                    "the deep object plain, with PIPEJOURNAL_FORMAT_ERROR=", d)
+        self.stop()
 
 
 if __name__ == "__main__":

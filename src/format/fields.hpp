@@ -1,0 +1,146 @@
+// What JSON and logfmt lines share: journal field names from keys, priorities from level values,
+// and the builder that collects one line's fields, MESSAGE and PRIORITY. Pure: no I/O.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "format/entry.hpp"
+#include "format/options.hpp"
+#include "systemd/journal.hpp"
+
+namespace pj {
+
+// Nesting allowed in a JSON line: the top-level object is depth 1, an array counts as a level.
+inline constexpr int max_json_depth = 16;
+
+// A level value read as a priority: a name in any case ("error", "WARN", "Fatal") or an integer
+// 0..7, or a pino/bunyan level 10..60 (between two levels: the lower one). The text is the value as
+// written (a JSON string decoded, a number as written); "30" and 30 read alike. nullopt: not a
+// level we know.
+std::optional<int> priority_from_level(std::string_view level) noexcept;
+
+// Appends the journal field name for a key path that sanitize_name_byte() has already mapped byte
+// by byte (upper-case, '_' for anything outside A-Z 0-9 _, nested keys joined with '_'): leading
+// '_' removed, "F_" in front of an empty or digit-led name and of MESSAGE, PRIORITY,
+// SYSLOG_IDENTIFIER and PIPEJOURNAL_*, cut to 64 bytes. The result is always a valid journal field
+// name.
+void append_field_name(std::string& out, std::string_view sanitized);
+
+constexpr char sanitize_name_byte(char c) noexcept {
+    if (c >= 'a' && c <= 'z')
+        return static_cast<char>(c - 'a' + 'A');
+    if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
+        return c;
+    return '_';
+}
+
+// Collects the fields of one line as its reader walks it: the reader names the key path
+// (enter/leave) and gives each value; the builder makes the names, remembers which key holds the
+// message and which the level, and enforces MaxFields=. Storage is reused from line to line, so a
+// steady stream of lines allocates nothing.
+//
+// Values handed in must stay valid until the next start() (they point into the line, the reader's
+// buffers, or arena()).
+class FieldBuilder {
+public:
+    // The options every later line is read with; again whenever they change. `options` must
+    // outlive the builder's use of it.
+    void configure(const FormatOptions& options);
+    void start();  // a new line
+
+    // Key path: enter() a member of the current object, leave() it when its value is done.
+    void enter(std::string_view key);
+    void leave();
+
+    // The value of the current key. Each returns false once the line gives more fields than
+    // MaxFields= allows (the reader stops; the line is forwarded plain).
+    bool add_string(std::string_view decoded);    // may become MESSAGE
+    bool add_string_in_arena(std::size_t begin);  // the same, for arena()[begin..end)
+    bool add_literal(std::string_view text);      // a number as written, true, false
+    void add_null();                              // present, but gives no field
+    void add_container();  // an object (its members follow) or an array (its elements follow)
+
+    // One element of the array that is the current key's value: a field each.
+    bool add_element(std::string_view text);
+    bool add_element_in_arena(std::size_t begin);
+
+    // Where a reader builds values it has to make (decoded escapes, compact JSON text): append,
+    // then add_*_in_arena(size before appending).
+    std::string& arena() noexcept { return arena_; }
+
+    // The line is done: MESSAGE= from the first MessageKeys= key with a string value (that value
+    // is then no field of its own), else the entry's message stays; PRIORITY= from the prefix, else
+    // the first PriorityKeys= key present, else DefaultPriority=. Returns false when the line gives
+    // more than MaxFields= fields; then the entry is left as it was.
+    bool finish(Entry& entry, std::optional<int> prefix_priority);
+
+    // "more than N fields", for PIPEJOURNAL_FORMAT_ERROR=.
+    std::string_view too_many_fields_reason();
+
+private:
+    struct Record {
+        std::uint32_t name_begin;  // in arena_
+        std::uint32_t name_size;
+        bool value_in_arena;
+        std::size_t value_begin;  // in arena_ when value_in_arena
+        std::size_t value_size;
+        const char* value_data;  // otherwise
+    };
+    struct Level {
+        std::size_t sanitized_size;
+        std::size_t path_size;
+    };
+    // MessageKeys= and PriorityKeys= together, grouped by length (each with its index in its own
+    // list), so that a key is compared only with those of its own length: usually none.
+    struct KeyList {
+        struct Key {
+            std::string_view text;
+            bool is_message;  // else a priority key
+            int index;
+        };
+        std::vector<Key> by_length;              // ordered by length, then list, then index
+        std::array<std::uint16_t, 66> starts{};  // keys of length n: [starts[n], starts[n+1])
+    };
+    static KeyList make_key_list(const FormatOptions& options);
+
+    bool add(std::string_view value, bool in_arena, std::size_t arena_begin);
+    void choose(std::size_t record,
+                bool is_string);  // is the current key's value MESSAGE, the level?
+    void match(std::string_view key, bool nested) noexcept;  // sets message_key_, priority_key_
+    std::string_view value_of(const Record& record) const noexcept;
+
+    const FormatOptions* options_ = nullptr;
+    std::string arena_;
+    KeyList keys_;
+    std::string sanitized_;  // the current key path, mapped for a field name
+    std::string path_;       // the path of the objects the current key is in, joined with '.'
+    std::string_view key_;   // the current key, as written
+    std::vector<Level> levels_;
+    std::vector<Record> records_;
+    std::vector<journal::Field> fields_;
+
+    // The current key.
+    int message_key_ = -1;   // index in MessageKeys=, or -1
+    int priority_key_ = -1;  // index in PriorityKeys=, or -1
+    bool name_made_ = false;
+    std::uint32_t name_begin_ = 0;
+    std::uint32_t name_size_ = 0;
+
+    // The best candidates so far (lowest index in their list wins).
+    int message_best_ = -1;
+    std::size_t message_record_ = 0;
+    int priority_best_ = -1;
+    std::size_t priority_record_ = 0;
+    bool priority_readable_ = false;  // false: the key holds null, an object or an array
+
+    std::size_t reason_for_ = SIZE_MAX;  // MaxFields= that too_many_ was made for
+    std::string too_many_;
+};
+
+}  // namespace pj

@@ -1,0 +1,10 @@
+// libFuzzer target: JSON lines (Format=json and Format=auto) through LineMapper.
+#include <cstddef>
+#include <cstdint>
+
+#include "structured_check.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    pjfuzz::fuzz_one(data, size, pj::LineFormat::json);
+    return 0;
+}
