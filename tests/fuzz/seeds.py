@@ -61,7 +61,11 @@ seeds = {
     "config": {
         "shipped": (pathlib.Path(__file__).parents[2] / "units/pipejournal.conf").read_bytes(),
         "every-key": b"[PipeJournal]\nFIFO=/run/app/in\nFIFOMode=0640\nSyslogIdentifier=app\n"
-                     b"DefaultPriority=warning\nTickSec=250ms\nLineMax=64K\nLogLevel=debug\n",
+                     b"DefaultPriority=warning\nTickSec=250ms\nLineMax=64K\nLogLevel=debug\n"
+                     b"Format=json\nMessageKeys=msg message\nPriorityKeys=level log.level\n"
+                     b"MaxFields=100\nTransport=stream\nPartialLineTimeoutSec=infinity\n",
+        "repeated-key-empty-value": b"[PipeJournal]\nTickSec=1\nTickSec=2\nMessageKeys=\n",
+        "nul-in-value": b"[PipeJournal]\nSyslogIdentifier=a\0b\n",
         "bad-value": b"[PipeJournal]\nLineMax=12\n",
         "unknown-key-and-section": b"[PipeJournal]\nColour=blue\n[Other]\nKey=value\n",
         "no-section": b"TickSec=5\n",
