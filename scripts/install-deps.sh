@@ -17,6 +17,8 @@ packages=(
   debhelper dpkg-dev build-essential lintian systemd-journal-remote
   # tests: real loggers' output (the npm ones: tests/loggers/package.json)
   python3-structlog python3-pythonjsonlogger
+  # fuzzing (scripts/fuzz): clang with its libFuzzer runtime, llvm-symbolizer for the stacks
+  clang-14 libclang-rt-14-dev llvm-14
   # benchmarks
   python3-systemd
 )

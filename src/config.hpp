@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "format/mapper.hpp"  // LineFormat
-#include "log.hpp"
+#include "log_level.hpp"
 
 namespace pj {
 

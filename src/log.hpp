@@ -14,12 +14,11 @@
 #include <string>
 #include <string_view>
 
+#include "log_level.hpp"
 #include "message_ids.hpp"
 #include "systemd/journal.hpp"
 
 namespace pj {
-
-enum class LogLevel { trace, debug, info, warning, error, critical, off };
 
 namespace log {
 

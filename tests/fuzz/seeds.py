@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora in tests/fuzz/corpus/: the cases each target should start from, named
+for what they hold. The binary layouts are those described at the top of each fuzz_<name>.cpp.
+Run it after changing a layout; the files are committed."""
+import pathlib
+import shutil
+import struct
+
+corpus = pathlib.Path(__file__).parent / "corpus"
+
+
+def lines_seed(line_max, read_size, ops, payload, release_at_end=False, finish_at_end=True):
+    """ops: (chunk, release, new_line_max or 0); new_line_max is 1 + 7k, k in 0..63."""
+    out = struct.pack(">H", line_max - 1) + bytes([read_size - 1])
+    out += bytes([int(release_at_end) | int(finish_at_end) << 1, len(ops) - 1])
+    for chunk, release, new_line_max in ops:
+        flags = int(release)
+        if new_line_max:
+            assert (new_line_max - 1) % 7 == 0
+            flags |= 2 | (new_line_max - 1) // 7 << 2
+        out += bytes([chunk, flags])
+    return out + payload
+
+
+def native_seed(fields):
+    out = b""
+    for name, value in fields:
+        long = len(value) > 255
+        out += bytes([(len(name) - 1) | 0x40 | (0x80 if long else 0)]) + name
+        out += struct.pack("<H", len(value)) if long else bytes([len(value)])
+        out += value
+    return out
+
+
+seeds = {
+    "lines": {
+        "one-read": lines_seed(16, 64, [(64, False, 0)], b"first\nsecond\r\nthird"),
+        "byte-by-byte": lines_seed(8, 4, [(1, False, 0)], b"ab\r\ncd\n\nefghijklmnop\nq"),
+        "crlf-split-across-reads": lines_seed(4, 8, [(4, False, 0), (1, False, 0)],
+                                              b"abcd\r\nef\r\r\n"),
+        "line-max-and-cr-at-end": lines_seed(4, 8, [(5, False, 0)], b"abcd\r"),
+        "long-line-in-pieces": lines_seed(3, 2, [(2, False, 0), (7, False, 0)],
+                                          b"0123456789abcdef\nxy\n"),
+        "timeout-releases-partial": lines_seed(10, 16, [(3, True, 0), (5, False, 0)],
+                                               b"abcdefgh\nij\r", release_at_end=True),
+        "line-max-changes": lines_seed(20, 16, [(6, False, 8), (6, False, 22), (6, False, 1)],
+                                       b"0123456789abcdefghij\nklmnop\r\nqrs"),
+        "no-finish": lines_seed(5, 4, [(3, False, 0)], b"abc\ndefghij", finish_at_end=False),
+    },
+    "prefix": {
+        "n": b"<3>disk almost full",
+        "0n": b"<03>x",
+        "00n": b"<007>debug",
+        "three-zeros": b"<0003>x",
+        "facility": b"<13>x",
+        "level-8": b"<8>x",
+        "unclosed": b"<3",
+        "empty-rest": b"<0>",
+        "no-prefix": b"plain line <4>",
+    },
+    "config": {
+        "shipped": (pathlib.Path(__file__).parents[2] / "units/pipejournal.conf").read_bytes(),
+        "every-key": b"[PipeJournal]\nFIFO=/run/app/in\nFIFOMode=0640\nSyslogIdentifier=app\n"
+                     b"DefaultPriority=warning\nTickSec=250ms\nLineMax=64K\nLogLevel=debug\n"
+                     b"Format=json\nMessageKeys=msg message\nPriorityKeys=level log.level\n"
+                     b"MaxFields=100\nTransport=stream\nPartialLineTimeoutSec=infinity\n",
+        "repeated-key-empty-value": b"[PipeJournal]\nTickSec=1\nTickSec=2\nMessageKeys=\n",
+        "nul-in-value": b"[PipeJournal]\nSyslogIdentifier=a\0b\n",
+        "bad-value": b"[PipeJournal]\nLineMax=12\n",
+        "unknown-key-and-section": b"[PipeJournal]\nColour=blue\n[Other]\nKey=value\n",
+        "no-section": b"TickSec=5\n",
+        "crlf-comments-spaces": b"; comment\r\n# comment\r\n[PipeJournal]\r\n  TickSec = 0.5 \r\n",
+        "no-final-newline": b"[PipeJournal]\nDefaultPriority=3",
+        "not-key-value": b"[PipeJournal]\njust words\n",
+    },
+    "native": {
+        "message": native_seed([(b"MESSAGE", b"hello"), (b"PRIORITY", b"6")]),
+        "value-with-newline-and-nul": native_seed([(b"MESSAGE", b"two\nlines\0and a NUL")]),
+        "empty-value": native_seed([(b"MESSAGE", b""), (b"X_", b"=")]),
+        "long-value": native_seed([(b"MESSAGE", b"y" * 300 + b"\n")]),
+        "invalid-name": native_seed([(b"_PID", b"1"), (b"lower", b"x")]),
+        "wire-text": b"MESSAGE=hi\nPRIORITY=3\n",
+        "wire-binary": b"MESSAGE\n" + struct.pack("<Q", 3) + b"a\nb\n",
+    },
+}
+
+for target, files in seeds.items():
+    shutil.rmtree(corpus / target, ignore_errors=True)
+    (corpus / target).mkdir(parents=True)
+    for name, data in files.items():
+        (corpus / target / name).write_bytes(data)
