@@ -2504,6 +2504,45 @@ class T20Structured(Scenario):
                     "the deep object plain, with PIPEJOURNAL_FORMAT_ERROR=", d)
         self.stop()
 
+    def test_logfmt_instance_and_a_reload_that_switches_format(self):
+        """An instance with Format=logfmt in its own NAME.conf maps logfmt lines (bare key = true,
+        level=error → PRIORITY=3, SYSLOG_IDENTIFIER=NAME); after NAME.conf says Format=plain and
+        `systemctl reload`, the same line is forwarded whole, without fields."""
+        c = self.c
+        fifo = "/run/pipejournal/kv"
+        c.write_file("/etc/pipejournal/kv.conf", "[PipeJournal]\nFormat=logfmt\n")
+        c.systemctl("start", "pipejournal@kv.socket")
+        line = 'level=error msg="db down" user_id=17 retry'
+        cursor = c.cursor()
+        c.write_file(fifo, line + "\n")  # the first write starts pipejournal@kv.service
+
+        def entries():
+            return [e for e in c.journal(f"PIPEJOURNAL_FIFO={fifo}", after_cursor=cursor)
+                    if "CODE_FILE" not in e] or None
+        first = self.wait(entries, "the logfmt line in the journal", units=("pipejournal@kv.service",))[0]
+        want = {"MESSAGE": "db down", "PRIORITY": "3", "SYSLOG_IDENTIFIER": "kv", "LEVEL": "error",
+                "USER_ID": "17", "RETRY": "true"}
+        seen = {k: text(first, k) for k in want}
+        self.expect(seen == want, f"the logfmt line mapped: {want}", seen, "pipejournal@kv.service")
+        self.expect(user_fields(first) == FORWARDED_FIELDS | {"LEVEL", "USER_ID", "RETRY"},
+                    "no other fields", sorted(user_fields(first)))
+
+        c.write_file("/etc/pipejournal/kv.conf", "[PipeJournal]\nFormat=plain\n")
+        cursor = c.cursor()
+        c.systemctl("reload", "pipejournal@kv.service")
+        self.wait(lambda: [e for e in self.own_entries("reloaded", cursor)
+                           if e.get("_SYSTEMD_UNIT") == "pipejournal@kv.service"] or None,
+                  "the instance's 'reloaded' entry", units=("pipejournal@kv.service",))
+        cursor = c.cursor()
+        c.write_file(fifo, line + "\n")
+        second = self.wait(entries, "the line after the reload", units=("pipejournal@kv.service",))[0]
+        self.expect((text(second, "MESSAGE"), second.get("PRIORITY"), user_fields(second)) ==
+                    (line, "6", FORWARDED_FIELDS),
+                    "after the reload to Format=plain: the whole line, PRIORITY=6, no fields",
+                    (text(second, "MESSAGE"), second.get("PRIORITY"), sorted(user_fields(second))),
+                    "pipejournal@kv.service")
+        c.systemctl("stop", "pipejournal@kv.service", "pipejournal@kv.socket", check=False)
+
 
 if __name__ == "__main__":
     unittest.main()
