@@ -22,7 +22,6 @@ namespace pj {
 
 namespace log {
 
-
 // Fields every entry of ours gets from the log call itself; a caller setting one would send it
 // twice (journald keeps both, and readers then pick either).
 constexpr bool is_reserved_field_name(std::string_view name) noexcept {
