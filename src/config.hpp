@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "format/mapper.hpp"  // LineFormat
+#include "format/options.hpp"  // LineFormat, FormatOptions (the format keys' defaults)
 #include "log_level.hpp"
 
 namespace pj {
@@ -30,10 +30,10 @@ struct Config {
     std::size_t line_max = 48 * 1024;
     LogLevel log_level = LogLevel::info;
     LineFormat format = LineFormat::automatic;
-    std::vector<std::string> message_keys = {"msg", "message", "event", "@m", "short_message"};
-    std::vector<std::string> priority_keys = {"level",    "severity", "levelname", "lvl",
-                                              "loglevel", "@l",       "log.level"};
-    std::size_t max_fields = 256;
+    // The format's own defaults, written once in format/options.hpp.
+    std::vector<std::string> message_keys = FormatOptions{}.message_keys;
+    std::vector<std::string> priority_keys = FormatOptions{}.priority_keys;
+    std::size_t max_fields = FormatOptions{}.max_fields;
     Transport transport = Transport::native;
     // A partial line with no new bytes for this long is forwarded; nullopt: never (infinity).
     std::optional<uint64_t> partial_line_timeout_usec = 1'000'000;
