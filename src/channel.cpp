@@ -12,7 +12,6 @@
 #include <system_error>
 
 #include "log.hpp"
-#include "systemd/clock.hpp"
 
 namespace pj {
 namespace {
@@ -53,7 +52,7 @@ Channel::Channel(event::Loop& loop, Fifo fifo, std::unique_ptr<Sink> sink, Chann
       settings_(std::move(settings)),
       buffer_(settings_.line_max, read_size),
       mapper_(settings_.format) {
-    sink_->set_origin({settings_.identifier, fifo_.path()});
+    sink_->set_origin({settings_.identifier, fifo_.path()});  // the one place it comes from
     retry_.emplace(loop_, event::TimerSource::Mode::one_shot, retry_min_usec, 1000,
                    [this] { on_sink_ready(); });
     wait_notice_.emplace(loop_, event::TimerSource::Mode::one_shot, settings_.wait_notice_usec,
@@ -79,13 +78,14 @@ Channel::Snapshot Channel::snapshot() const {
     std::optional<Waiting> noticed;
     if (waiting_ && waiting_->noticed)
         noticed = waiting_;
-    return {fifo_.path(), sink_->name(), phase_,
+    return {fifo_.path(), sink_->kind(), phase_,
             noticed,      counters_,     settings_.format.format != LineFormat::plain,
             drop_error_};
 }
 
 void Channel::reconfigure(const ChannelSettings& settings) {
-    sink_->set_origin({settings.identifier, fifo_.path()});
+    if (settings.identifier != settings_.identifier)
+        sink_->set_origin({settings.identifier, fifo_.path()});
     mapper_.set_options(settings.format);
     if (settings.line_max != settings_.line_max)
         buffer_.set_line_max(settings.line_max);
@@ -166,7 +166,7 @@ void Channel::start_waiting(int error) {
     readable_->set_enabled(false);  // writers now wait in the pipe, nothing is lost
     partial_line_timer_->set_enabled(false);
     if (!waiting_) {
-        waiting_ = Waiting{clock::monotonic_usec(), error, retry_min_usec, false, false};
+        waiting_ = Waiting{loop_.now(), error, retry_min_usec, false, false};
         if (settings_.wait_notice_usec == 0) {
             notice_waiting();
         } else {
@@ -192,11 +192,12 @@ void Channel::notice_waiting() {
         return;
     waiting_->noticed = true;
     // With journald gone this entry is lost too; stop_waiting() says it then.
-    waiting_->announced = log::warning(
-        log::id::journal_unavailable,
-        capitalized(sink_->name()) + " does not take entries for now (" +
-            std::strerror(-waiting_->error) + "); holding " + fifo_.path() + " until it does",
-        {{"PIPEJOURNAL_FIFO", fifo_.path()}, {"ERRNO", -waiting_->error}});
+    const log::Errno error{waiting_->error};
+    waiting_->announced =
+        log::warning(log::id::journal_unavailable,
+                     capitalized(sink_->name()) + " does not take entries for now (" +
+                         error.text() + "); holding " + fifo_.path() + " until it does",
+                     {{"PIPEJOURNAL_FIFO", fifo_.path()}, error.field()});
     listener_.channel_changed(*this);
 }
 
@@ -222,13 +223,14 @@ void Channel::stop_waiting() {
     wait_notice_->set_enabled(false);
     if (!waited.noticed)  // busy for a moment, as a full socket is under load: nothing to say
         return;
-    if (!waited.announced)  // the sink was not there to take it when we started waiting
+    if (!waited.announced) {  // the sink was not there to take it when we started waiting
+        const log::Errno error{waited.error};
         log::warning(log::id::journal_unavailable,
                      capitalized(sink_->name()) + " did not take entries for " +
-                         seconds_text(clock::monotonic_usec() - waited.since_usec) + " (" +
-                         std::strerror(-waited.error) + "); " + fifo_.path() +
-                         " was held meanwhile",
-                     {{"PIPEJOURNAL_FIFO", fifo_.path()}, {"ERRNO", -waited.error}});
+                         seconds_text(loop_.now() - waited.since_usec) + " (" + error.text() +
+                         "); " + fifo_.path() + " was held meanwhile",
+                     {{"PIPEJOURNAL_FIFO", fifo_.path()}, error.field()});
+    }
     log::info(capitalized(sink_->name()) + " takes entries again",
               {{"PIPEJOURNAL_FIFO", fifo_.path()}});
     listener_.channel_changed(*this);
@@ -267,13 +269,13 @@ std::size_t Channel::stop() {
     int pending = 0;
     if (ioctl(fifo_.fd(), FIONREAD, &pending) < 0) {
         // Then read at most what a full pipe holds: still bounded, still everything that waits.
-        int error = errno;
+        const log::Errno error{-errno};
         pending = fcntl(fifo_.fd(), F_GETPIPE_SZ);
         if (pending < 0)
             pending = 64 * 1024;
-        log::warning("Failed to ask how many bytes wait in " + fifo_.path() + " (" +
-                         std::strerror(error) + "); forwarding up to " + std::to_string(pending),
-                     {{"PIPEJOURNAL_FIFO", fifo_.path()}, {"ERRNO", error}});
+        log::warning("Failed to ask how many bytes wait in " + fifo_.path() + " (" + error.text() +
+                         "); forwarding up to " + std::to_string(pending),
+                     {{"PIPEJOURNAL_FIFO", fifo_.path()}, error.field()});
     }
     drain_ = Drain{static_cast<std::size_t>(pending), std::nullopt};
     if (!waiting_)
@@ -292,11 +294,13 @@ void Channel::continue_drain() {
                 drain_->bytes_left -= static_cast<std::size_t>(n);
                 continue;
             }
-            if (n < 0 && n != -EAGAIN)
+            if (n < 0 && n != -EAGAIN) {
+                const log::Errno error{static_cast<int>(n)};
                 log::error("Failed to read FIFO " + fifo_.path() + " while stopping (" +
-                               std::strerror(static_cast<int>(-n)) + "); " +
-                               std::to_string(drain_->bytes_left) + " bytes stay in it",
-                           {{"PIPEJOURNAL_FIFO", fifo_.path()}, {"ERRNO", -n}});
+                               error.text() + "); " + std::to_string(drain_->bytes_left) +
+                               " bytes stay in it",
+                           {{"PIPEJOURNAL_FIFO", fifo_.path()}, error.field()});
+            }
             drain_->bytes_left = 0;
         }
         // A FIFO that outlives us (systemd's, or one that was there) keeps the bytes we do not
@@ -309,7 +313,7 @@ void Channel::continue_drain() {
         if (n == 1)
             continue;
         if (n == -EAGAIN) {
-            uint64_t now = clock::monotonic_usec();
+            uint64_t now = loop_.now();
             if (!drain_->cut_line_deadline_usec)
                 drain_->cut_line_deadline_usec = now + cut_line_wait_usec;
             if (now < *drain_->cut_line_deadline_usec) {
@@ -319,9 +323,10 @@ void Channel::continue_drain() {
                 return;
             }
         } else if (n < 0) {
+            const log::Errno error{static_cast<int>(n)};
             log::error("Failed to read FIFO " + fifo_.path() + " while completing a cut line (" +
-                           std::strerror(static_cast<int>(-n)) + ")",
-                       {{"PIPEJOURNAL_FIFO", fifo_.path()}, {"ERRNO", -n}});
+                           error.text() + ")",
+                       {{"PIPEJOURNAL_FIFO", fifo_.path()}, error.field()});
         }
         break;
     }
@@ -336,18 +341,18 @@ void Channel::continue_drain() {
 }
 
 void Channel::report_trouble(bool force) {
-    uint64_t now = clock::monotonic_usec();
+    uint64_t now = loop_.now();
     if (!force && last_report_usec_ != 0 && now - last_report_usec_ < report_interval_usec)
         return;
     if (counters_.dropped != reported_dropped_) {
-        int error = -drop_error_;
+        const log::Errno error{drop_error_};
         log::error(log::id::entry_refused,
                    capitalized(sink_->name()) + " refused " +
                        std::to_string(counters_.dropped - reported_dropped_) + " entries (" +
-                       std::strerror(error) + "); they are lost",
+                       error.text() + "); they are lost",
                    {{"PIPEJOURNAL_FIFO", fifo_.path()},
                     {"PIPEJOURNAL_DROPPED", counters_.dropped},
-                    {"ERRNO", error}});
+                    error.field()});
         reported_dropped_ = counters_.dropped;
     }
     if (counters_.split != reported_split_) {

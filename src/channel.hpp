@@ -49,7 +49,7 @@ public:
 
     // The sink does not take entries for now: the FIFO is not read meanwhile.
     struct Waiting {
-        uint64_t since_usec;  // CLOCK_MONOTONIC
+        uint64_t since_usec;  // the loop's clock
         int error;            // negative errno of the refusal that started it
         uint64_t retry_usec;  // current backoff, when the sink has no descriptor to wait on
         bool noticed;         // lasted wait_notice_usec: logged, shown, the daemon told
@@ -58,7 +58,7 @@ public:
 
     struct Snapshot {
         const std::string& fifo_path;
-        std::string_view sink_name;
+        Sink::Kind sink;
         Phase phase;
         std::optional<Waiting> waiting;  // only a wait that was noticed
         ChannelCounters counters;
@@ -91,6 +91,7 @@ public:
     Snapshot snapshot() const;
     Phase phase() const noexcept { return phase_; }
     const Fifo& fifo() const noexcept { return fifo_; }
+    const Sink& sink() const noexcept { return *sink_; }
 
     // Stops watching and closes the FIFO, removing it when this process created it. Returns
     // whether it was removed.

@@ -11,7 +11,6 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <map>
 #include <utility>
 
 #include "config_file.hpp"
@@ -29,8 +28,11 @@ constexpr std::size_t config_file_max = 1024 * 1024;
 // NAME.conf must fit in a directory entry.
 constexpr std::size_t instance_name_max = NAME_MAX - std::string_view(".conf").size();
 
-constexpr std::size_t key_list_max = 32;
-constexpr std::size_t list_key_max = 128;
+// SYSLOG_IDENTIFIER= as journalctl -t takes it: printable ASCII, no blanks, at most this long.
+constexpr std::size_t identifier_max = 64;
+
+constexpr uint64_t usec_per_ms = 1'000, usec_per_s = 1'000'000, usec_per_day = 86'400'000'000;
+constexpr std::size_t kib = 1024, mib = 1024 * 1024;
 
 constexpr std::array<std::string_view, 7> log_level_names = {
     "trace", "debug", "info", "warning", "error", "critical", "off",
@@ -50,14 +52,12 @@ std::optional<T> parse_number(std::string_view text, int base = 10) {
     return value;
 }
 
-// Index of text in names, as the enum it names.
-template <typename Enum, std::size_t n>
-std::optional<Enum> parse_name(std::string_view text,
-                               const std::array<std::string_view, n>& names) {
-    for (std::size_t i = 0; i < names.size(); ++i)
-        if (text == names[i])
-            return static_cast<Enum>(i);
-    return std::nullopt;
+template <std::size_t n>
+std::string joined(const std::array<std::string_view, n>& names, std::string_view separator) {
+    std::string text;
+    for (std::string_view name : names)
+        text += (text.empty() ? "" : std::string(separator)) + std::string(name);
+    return text;
 }
 
 bool is_control(unsigned char c) {
@@ -84,26 +84,249 @@ std::string shown(std::string_view value) {
     return text;
 }
 
-std::optional<std::string> parse_fifo_path(std::string_view text) {
-    if (!fifo_path_problem(text).empty())
-        return std::nullopt;
-    return std::string(text);
+// "1ms", "1d": a bound of a duration as a person writes it.
+std::string duration_bound_text(uint64_t usec) {
+    if (usec % usec_per_day == 0)
+        return std::to_string(usec / usec_per_day) + "d";
+    if (usec % usec_per_s == 0)
+        return std::to_string(usec / usec_per_s) + "s";
+    return std::to_string(usec / usec_per_ms) + "ms";
 }
 
-std::optional<std::string> parse_identifier(std::string_view text) {
-    if (!is_valid_identifier(text))
+// --- value types -------------------------------------------------------------------------------
+// Each parses a value, writes it back as the shipped file does, and says what a good value is,
+// from the same constants. Rows of the table (below) pick one and name the member it fills.
+
+struct PathValue {
+    using type = std::string;
+    std::optional<type> parse(std::string_view text) const {
+        if (!fifo_path_problem(text).empty())
+            return std::nullopt;
+        return std::string(text);
+    }
+    std::string show(const type& path) const { return path; }
+    std::string expected() const { return "an absolute path to a file"; }
+    std::string_view detail(std::string_view text) const { return fifo_path_problem(text); }
+};
+
+struct ModeValue {
+    using type = mode_t;
+    mode_t max = 0777;
+    std::optional<type> parse(std::string_view text) const {
+        auto mode = text.size() <= 4 ? parse_number<unsigned>(text, 8) : std::nullopt;
+        if (!mode || *mode > max)
+            return std::nullopt;
+        return static_cast<mode_t>(*mode);
+    }
+    std::string show(type mode) const {
+        char text[8];
+        std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode));
+        return text;
+    }
+    std::string expected() const { return "an octal mode 0000.." + show(max); }
+};
+
+struct IdentifierValue {
+    using type = std::string;
+    std::optional<type> parse(std::string_view text) const {
+        if (!is_valid_identifier(text))
+            return std::nullopt;
+        return std::string(text);
+    }
+    std::string show(const type& identifier) const { return identifier; }
+    std::string expected() const {
+        return "an identifier of 1.." + std::to_string(identifier_max) +
+               " printable ASCII characters without blanks";
+    }
+};
+
+// 0..7 or a syslog name; written as the name.
+struct PriorityValue {
+    using type = int;
+    std::optional<type> parse(std::string_view text) const {
+        if (text.size() == 1 && text[0] >= '0' && text[0] <= '7')
+            return text[0] - '0';
+        for (std::size_t i = 0; i < priority_names.size(); ++i)
+            if (text == priority_names[i])
+                return static_cast<int>(i);
         return std::nullopt;
-    return std::string(text);
+    }
+    std::string show(type priority) const { return std::string(priority_names.at(priority)); }
+    std::string expected() const {
+        return "a priority 0.." + std::to_string(priority_names.size() - 1) + " or " +
+               joined(priority_names, "|");
+    }
+};
+
+// One of a fixed set of names, the index of the name being the enum's value.
+template <typename Enum, const auto& names>
+struct NameValue {
+    using type = Enum;
+    std::optional<type> parse(std::string_view text) const {
+        for (std::size_t i = 0; i < names.size(); ++i)
+            if (text == names[i])
+                return static_cast<Enum>(i);
+        return std::nullopt;
+    }
+    std::string show(type value) const {
+        return std::string(names.at(static_cast<std::size_t>(value)));
+    }
+    std::string expected() const { return "one of " + choices(); }
+    std::string choices() const { return joined(names, "|"); }
+};
+
+// Seconds with up to six decimals, or a number of milliseconds ("250ms"), within [min, max].
+// With `infinity`, also that word, stored as nullopt.
+struct DurationValue {
+    uint64_t min_usec = usec_per_ms, max_usec = usec_per_day;
+    std::optional<uint64_t> parse_usec(std::string_view text) const {
+        auto usec = parse_seconds(text);
+        if (!usec || *usec < min_usec || *usec > max_usec)
+            return std::nullopt;
+        return usec;
+    }
+    std::string range_text() const {
+        return "a duration of " + duration_bound_text(min_usec) + ".." +
+               duration_bound_text(max_usec) + " in seconds (e.g. 5, 0.5, 250ms)";
+    }
+};
+struct SecondsValue : DurationValue {
+    using type = uint64_t;
+    std::optional<type> parse(std::string_view text) const { return parse_usec(text); }
+    std::string show(type usec) const { return seconds_text(usec); }
+    std::string expected() const { return range_text(); }
+};
+struct TimeoutValue : DurationValue {
+    using type = std::optional<uint64_t>;
+    std::optional<type> parse(std::string_view text) const {
+        if (text == "infinity")
+            return type();
+        auto usec = parse_usec(text);
+        if (!usec)
+            return std::nullopt;
+        return type(usec);
+    }
+    std::string show(const type& usec) const { return usec ? seconds_text(*usec) : "infinity"; }
+    std::string expected() const { return range_text() + " or infinity"; }
+};
+
+// Bytes, or with a K or M suffix, within [min, max].
+struct SizeValue {
+    using type = std::size_t;
+    std::size_t min = kib, max = 16 * mib;
+    std::optional<type> parse(std::string_view text) const {
+        auto size = parse_size(text);
+        if (!size || *size < min || *size > max)
+            return std::nullopt;
+        return size;
+    }
+    std::string show(type size) const { return size_text(size); }
+    std::string expected() const {
+        return "a size of " + size_text(min) + ".." + size_text(max) + " in bytes (e.g. 48K, 1M)";
+    }
+};
+
+struct FieldCountValue {
+    using type = std::size_t;
+    std::size_t min = 1, max = 1000;
+    std::optional<type> parse(std::string_view text) const {
+        auto number = parse_number<std::size_t>(text);
+        if (!number || *number < min || *number > max)
+            return std::nullopt;
+        return number;
+    }
+    std::string show(type count) const { return std::to_string(count); }
+    std::string expected() const {
+        return "a number of fields " + std::to_string(min) + ".." + std::to_string(max);
+    }
+};
+
+// Blank-separated keys; may be empty (none).
+struct KeyListValue {
+    using type = std::vector<std::string>;
+    std::size_t max_keys = 32, max_key_bytes = 128;
+    std::optional<type> parse(std::string_view text) const {
+        type keys;
+        constexpr std::string_view separators = " \t";
+        for (;;) {
+            auto start = text.find_first_not_of(separators);
+            if (start == std::string_view::npos)
+                return keys;
+            text.remove_prefix(start);
+            std::string_view key = text.substr(0, text.find_first_of(separators));
+            text.remove_prefix(key.size());
+            if (key.size() > max_key_bytes || keys.size() == max_keys)
+                return std::nullopt;
+            for (unsigned char c : key)
+                if (is_control(c))
+                    return std::nullopt;
+            keys.emplace_back(key);
+        }
+    }
+    std::string show(const type& keys) const {
+        std::string text;
+        for (const std::string& key : keys)
+            text += (text.empty() ? "" : " ") + key;
+        return text;
+    }
+    std::string expected() const {
+        return "a blank-separated list of at most " + std::to_string(max_keys) + " keys of 1.." +
+               std::to_string(max_key_bytes) + " bytes without control characters";
+    }
+};
+
+// --- the table ---------------------------------------------------------------------------------
+
+template <auto... path>
+auto& member(Config& config) {
+    return (config.*....*path);
+}
+template <auto... path>
+const auto& member(const Config& config) {
+    return (config.*....*path);
 }
 
-// Parses text and stores it in one member: the shape of every row of the table.
-template <auto member, auto parse>
-bool assign(Config& config, std::string_view text) {
-    auto value = parse(text);
-    if (!value)
-        return false;
-    config.*member = std::move(*value);
-    return true;
+template <typename T>
+concept has_detail = requires(const T& type, std::string_view text) {
+    type.detail(text);
+};
+template <typename T>
+concept has_choices = requires(const T& type) {
+    type.choices();
+};
+
+// A row: the key, its flag and where it may be set, and the value type and member path that give
+// it its functions.
+template <auto type, auto... path>
+constexpr Setting row(std::string_view key, const char* flag, unsigned where) {
+    using Value = typename decltype(type)::type;
+    static_assert(
+        std::is_same_v<std::remove_cvref_t<decltype(member<path...>(std::declval<Config&>()))>,
+                       Value>,
+        "the member's type is the value type's");
+    return {
+        key,
+        flag,
+        where,
+        [](std::string_view text) -> std::optional<std::function<void(Config&)>> {
+            std::optional<Value> value = type.parse(text);
+            if (!value)
+                return std::nullopt;
+            return [value = std::move(*value)](Config& config) { member<path...>(config) = value; };
+        },
+        [] { return type.expected(); },
+        [](std::string_view text) -> std::string_view {
+            if constexpr (has_detail<decltype(type)>)
+                return type.detail(text);
+            return {};
+        },
+        [](const Config& config) { return type.show(member<path...>(config)); },
+        [] {
+            if constexpr (has_choices<decltype(type)>)
+                return type.choices();
+            return std::string();
+        },
+    };
 }
 
 constexpr unsigned anywhere = Where::shared_file | Where::own_file | Where::command_line;
@@ -111,63 +334,45 @@ constexpr unsigned any_file = Where::shared_file | Where::own_file;
 // The FIFO's own identity: a file shared by instances cannot give them all the same one.
 constexpr unsigned per_fifo = Where::own_file | Where::command_line;
 
+using LogLevelValue = NameValue<LogLevel, log_level_names>;
+using FormatValue = NameValue<LineFormat, format_names>;
+using TransportValue = NameValue<Transport, transport_names>;
+
+// In the order of the shipped file (units/pipejournal.conf), which --check-config follows.
 constexpr Setting setting_table[] = {
-    {"FIFO", "fifo", per_fifo, "an absolute path to a file",
-     assign<&Config::fifo_path, parse_fifo_path>, fifo_path_problem},
-    {"FIFOMode", nullptr, Where::own_file, "an octal mode 0000..0777",
-     assign<&Config::fifo_mode, parse_mode>, nullptr},
-    {"SyslogIdentifier", "identifier", per_fifo,
-     "an identifier of 1..64 printable ASCII characters without blanks",
-     assign<&Config::identifier, parse_identifier>, nullptr},
-    {"DefaultPriority", nullptr, any_file,
-     "a priority 0..7 or emerg|alert|crit|err|warning|notice|info|debug",
-     assign<&Config::default_priority, parse_priority>, nullptr},
-    {"TickSec", "tick", anywhere, "a duration of 1ms..1d in seconds (e.g. 5, 0.5, 250ms)",
-     assign<&Config::tick_usec, parse_seconds>, nullptr},
-    {"LineMax", nullptr, any_file, "a size of 1K..16M in bytes (e.g. 48K)",
-     assign<&Config::line_max, parse_size>, nullptr},
-    {"LogLevel", "log-level", anywhere, "one of trace|debug|info|warning|error|critical|off",
-     assign<&Config::log_level, parse_log_level>, nullptr},
-    {"Format", "format", anywhere, "one of auto|plain|json|logfmt",
-     assign<&Config::format, parse_format>, nullptr},
-    {"MessageKeys", nullptr, any_file,
-     "a blank-separated list of at most 32 keys of 1..128 bytes without control characters",
-     assign<&Config::message_keys, parse_key_list>, nullptr},
-    {"PriorityKeys", nullptr, any_file,
-     "a blank-separated list of at most 32 keys of 1..128 bytes without control characters",
-     assign<&Config::priority_keys, parse_key_list>, nullptr},
-    {"MaxFields", nullptr, any_file, "a number of fields 1..1000",
-     assign<&Config::max_fields, parse_max_fields>, nullptr},
-    {"Transport", nullptr, any_file, "one of native|stream",
-     assign<&Config::transport, parse_transport>, nullptr},
-    {"PartialLineTimeoutSec", nullptr, any_file,
-     "a duration of 1ms..1d in seconds (e.g. 1, 0.5, 250ms) or infinity",
-     assign<&Config::partial_line_timeout_usec, parse_timeout>, nullptr},
+    row<PathValue{}, &Config::fifo_path>("FIFO", "fifo", per_fifo),
+    row<ModeValue{}, &Config::fifo_mode>("FIFOMode", nullptr, Where::own_file),
+    row<IdentifierValue{}, &Config::identifier>("SyslogIdentifier", "identifier", per_fifo),
+    row<PriorityValue{}, &Config::format, &FormatOptions::default_priority>("DefaultPriority",
+                                                                            nullptr, any_file),
+    row<SecondsValue{}, &Config::tick_usec>("TickSec", "tick", anywhere),
+    row<SizeValue{}, &Config::line_max>("LineMax", nullptr, any_file),
+    row<LogLevelValue{}, &Config::log_level>("LogLevel", "log-level", anywhere),
+    row<FormatValue{}, &Config::format, &FormatOptions::format>("Format", "format", anywhere),
+    row<KeyListValue{}, &Config::format, &FormatOptions::message_keys>("MessageKeys", nullptr,
+                                                                       any_file),
+    row<KeyListValue{}, &Config::format, &FormatOptions::priority_keys>("PriorityKeys", nullptr,
+                                                                        any_file),
+    row<FieldCountValue{}, &Config::format, &FormatOptions::max_fields>("MaxFields", nullptr,
+                                                                        any_file),
+    row<TransportValue{}, &Config::transport>("Transport", nullptr, any_file),
+    row<TimeoutValue{}, &Config::partial_line_timeout_usec>("PartialLineTimeoutSec", nullptr,
+                                                            any_file),
 };
 
-// Why value is bad for setting: "not <expected>[: <detail>]".
-std::string refusal(const Setting& setting, std::string_view value) {
-    std::string reason = "not " + std::string(setting.expected);
-    if (setting.detail)
-        if (std::string_view detail = setting.detail(value); !detail.empty())
-            reason += ": " + std::string(detail);
-    return reason;
-}
-
-bool valid_for(const Setting& setting, std::string_view value) {
-    Config scratch;
-    return setting.assign(scratch, value);
-}
-
-std::string position(const Assignment& assignment) {
-    return assignment.line ? assignment.source + ":" + std::to_string(assignment.line)
-                           : assignment.source;
-}
-
-// How the assignment was written: "Format=json" in a file, "--format=json" on the command line.
-std::string as_written(const Assignment& assignment) {
-    return (assignment.line ? assignment.key : assignment.source) + "=" + shown(assignment.value);
-}
+// What --help says of each flag; the default and the names it takes come from the table.
+struct FlagHelp {
+    std::string_view key;
+    std::string_view metavar;
+    std::string_view text;
+};
+constexpr FlagHelp flag_help[] = {
+    {"FIFO", "PATH", "FIFO to create or use"},
+    {"SyslogIdentifier", "NAME", "SYSLOG_IDENTIFIER= of forwarded lines"},
+    {"Format", "FORMAT", "which lines become fields"},
+    {"TickSec", "SECONDS", "how often STATUS= is refreshed"},
+    {"LogLevel", "LEVEL", "its own log"},
+};
 
 // "fifo" for "FIFO": a hint for the unknown key a person most likely meant.
 const Setting* same_but_case(std::string_view key) {
@@ -176,6 +381,14 @@ const Setting* same_but_case(std::string_view key) {
             strncasecmp(setting.key.data(), key.data(), key.size()) == 0)
             return &setting;
     return nullptr;
+}
+
+// Why text is bad for setting: "not <expected>[: <detail>]".
+std::string refusal(const Setting& setting, std::string_view text) {
+    std::string reason = "not " + setting.expected();
+    if (std::string_view detail = setting.detail(text); !detail.empty())
+        reason += ": " + std::string(detail);
+    return reason;
 }
 
 // The assignments of the files and the command line, in the order they apply.
@@ -215,7 +428,8 @@ void collect_file(std::string_view text, const std::string& source, unsigned rol
             continue;
         }
         // A bad value is an error even where the key does not apply: the file is wrong.
-        if (!valid_for(*setting, entry.value))
+        auto store = setting->parse(entry.value);
+        if (!store)
             throw ConfigError(at + key + "=" + shown(entry.value) + ": " +
                               refusal(*setting, entry.value));
         if (!(setting->where & role)) {
@@ -223,43 +437,29 @@ void collect_file(std::string_view text, const std::string& source, unsigned rol
             continue;
         }
         out.assignments.push_back(
-            {std::string(entry.name), std::string(entry.value), source, entry.line});
+            {setting, std::string(entry.value), source, entry.line, std::move(*store)});
     }
 }
 
-// Transport=stream carries lines as text to journald, which cannot take fields: only plain
-// lines go that way. Names the assignment that made the combination, the later of the two.
-void check_transport_and_format(const Config& config, const Assignment* transport,
-                                const Assignment* format) {
-    if (config.transport != Transport::stream || config.format == LineFormat::plain)
-        return;
-    if (!transport)  // stream is not the default and has no flag: a file line set it
-        throw ConfigError("Transport=stream needs Format=plain");
-    // Both point into one vector in the order they apply: the greater one came later.
-    if (format && format->line && format > transport)
-        throw ConfigError(position(*format) + ": " + as_written(*format) +
-                          ": not possible with Transport=stream (" + position(*transport) +
-                          "), which carries plain lines only");
-    std::string but = !format        ? "Format= is auto by default"
-                      : format->line ? as_written(*format) + " is set at " + position(*format)
-                                     : as_written(*format) + " is given";
-    throw ConfigError(position(*transport) + ": " + as_written(*transport) +
-                      ": needs Format=plain (it carries plain lines only), but " + but);
+// The assignment that set key last, or nullptr.
+const Assignment* last_of(std::span<const Assignment> assignments, std::string_view key) {
+    for (auto it = assignments.rbegin(); it != assignments.rend(); ++it)
+        if (it->key() == key)
+            return &*it;
+    return nullptr;
 }
 
-// Applies the assignments in order over defaults, then checks what no single key can.
+// Applies the assignments in order over defaults, gives keys nobody set the defaults of the
+// transport, then checks what no single key can.
 ParsedConfig resolve(Config defaults, Collected collected) {
     ParsedConfig parsed{std::move(defaults), std::move(collected.warnings), {}};
-    std::map<std::string, const Assignment*, std::less<>> last;
-    for (const Assignment& assignment : collected.assignments) {
-        find_setting(assignment.key)->assign(parsed.config, assignment.value);
-        last[assignment.key] = &assignment;
-    }
-    auto last_of = [&](std::string_view key) -> const Assignment* {
-        auto found = last.find(key);
-        return found == last.end() ? nullptr : found->second;
-    };
-    check_transport_and_format(parsed.config, last_of("Transport"), last_of("Format"));
+    Config& config = parsed.config;
+    for (const Assignment& assignment : collected.assignments)
+        assignment.store(config);
+    auto from = [&](std::string_view key) { return last_of(collected.assignments, key); };
+    if (config.transport == Transport::stream && !from("LineMax"))
+        config.line_max = stream_line_max_default;
+    check_combination(config, from);
     return parsed;
 }
 
@@ -291,11 +491,23 @@ std::optional<std::string> read_text_file(const std::string& path) {
         text.append(chunk, static_cast<std::size_t>(n));
         if (text.size() > config_file_max)
             throw ConfigError("Config file " + path + " is larger than " +
-                              std::to_string(config_file_max / 1024) + " KiB");
+                              std::to_string(config_file_max / kib) + " KiB");
     }
 }
 
 }  // namespace
+
+std::string_view Assignment::key() const {
+    return setting->key;
+}
+
+std::string Assignment::position() const {
+    return line ? source + ":" + std::to_string(line) : source;
+}
+
+std::string Assignment::as_written() const {
+    return (line ? std::string(setting->key) : source) + "=" + shown(text);
+}
 
 std::span<const Setting> settings() {
     return setting_table;
@@ -308,32 +520,48 @@ const Setting* find_setting(std::string_view key) {
     return nullptr;
 }
 
-std::optional<mode_t> parse_mode(std::string_view text) {
-    if (text.empty() || text.size() > 4)
-        return std::nullopt;
-    auto mode = parse_number<unsigned>(text, 8);
-    if (!mode || *mode > 0777)
-        return std::nullopt;
-    return static_cast<mode_t>(*mode);
+void check_combination(const Config& config, const Provenance& from) {
+    // A stream carries text to journald, which cannot take fields: only plain lines go that way.
+    // The message names the later of the two assignments that made the combination.
+    if (config.transport == Transport::stream && config.format.format != LineFormat::plain) {
+        const Assignment* transport = from("Transport");
+        const Assignment* format = from("Format");
+        std::string format_text = "Format=" + std::string(to_string(config.format.format));
+        if (!transport)  // stream is not the default: only something running can bring it
+            throw ConfigError(format_text +
+                              " needs Transport=native, which takes effect on "
+                              "restart; running with Transport=stream");
+        // Both point into one vector in the order they apply: the greater one came later.
+        if (format && format->line && format > transport)
+            throw ConfigError(format->position() + ": " + format->as_written() +
+                              ": not possible with Transport=stream (" + transport->position() +
+                              "), which carries plain lines only");
+        std::string but = !format        ? "Format= is auto by default"
+                          : format->line ? format->as_written() + " is set at " + format->position()
+                                         : format->as_written() + " is given";
+        throw ConfigError(transport->position() + ": " + transport->as_written() +
+                          ": needs Format=plain (it carries plain lines only), but " + but);
+    }
 }
 
-std::optional<int> parse_priority(std::string_view text) {
-    if (text.size() == 1 && text[0] >= '0' && text[0] <= '7')
-        return text[0] - '0';
-    return parse_name<int>(text, priority_names);
+std::string effective_text(const Config& config) {
+    std::string text;
+    for (const Setting& setting : setting_table)
+        text += std::string(setting.key) + "=" + setting.show(config) + "\n";
+    return text;
 }
 
 std::optional<uint64_t> parse_seconds(std::string_view text) {
-    uint64_t unit = 1'000'000;  // µs per unit
+    uint64_t unit = usec_per_s;
     if (text.ends_with("ms")) {
-        unit = 1'000;
+        unit = usec_per_ms;
         text.remove_suffix(2);
     } else if (text.ends_with("s")) {
         text.remove_suffix(1);
     }
     auto dot = text.find('.');
     auto whole = parse_number<uint64_t>(text.substr(0, dot));
-    if (!whole || *whole > 86'400'000)
+    if (!whole || *whole > usec_per_day / usec_per_ms)
         return std::nullopt;
     uint64_t usec = *whole * unit;
     if (dot != std::string_view::npos) {
@@ -346,74 +574,40 @@ std::optional<uint64_t> parse_seconds(std::string_view text) {
             usec += static_cast<uint64_t>(digit - '0') * scale;
         }
     }
-    if (usec < 1'000 || usec > 86'400'000'000)
-        return std::nullopt;
     return usec;
 }
 
-std::optional<std::optional<uint64_t>> parse_timeout(std::string_view text) {
-    if (text == "infinity")
-        return std::optional<uint64_t>();
-    auto usec = parse_seconds(text);
-    if (!usec)
-        return std::nullopt;
-    return usec;
+std::string seconds_text(uint64_t usec) {
+    std::string text = std::to_string(usec / usec_per_s);
+    if (uint64_t fraction = usec % usec_per_s; fraction != 0) {
+        std::string digits = std::to_string(usec_per_s + fraction).substr(1);  // six, leading 0s
+        digits.erase(digits.find_last_not_of('0') + 1);
+        text += "." + digits;
+    }
+    return text;
 }
 
 std::optional<std::size_t> parse_size(std::string_view text) {
     std::size_t factor = 1;
     if (text.ends_with("K")) {
-        factor = 1024;
+        factor = kib;
         text.remove_suffix(1);
     } else if (text.ends_with("M")) {
-        factor = 1024 * 1024;
+        factor = mib;
         text.remove_suffix(1);
     }
     auto number = parse_number<std::size_t>(text);
-    if (!number || *number > (16u << 20))
+    if (!number || *number > SIZE_MAX / factor)
         return std::nullopt;
-    std::size_t size = *number * factor;
-    if (size < 1024 || size > (16u << 20))
-        return std::nullopt;
-    return size;
+    return *number * factor;
 }
 
-std::optional<LogLevel> parse_log_level(std::string_view text) {
-    return parse_name<LogLevel>(text, log_level_names);
-}
-
-std::optional<LineFormat> parse_format(std::string_view text) {
-    return parse_name<LineFormat>(text, format_names);
-}
-
-std::optional<Transport> parse_transport(std::string_view text) {
-    return parse_name<Transport>(text, transport_names);
-}
-
-std::optional<std::size_t> parse_max_fields(std::string_view text) {
-    auto number = parse_number<std::size_t>(text);
-    if (!number || *number < 1 || *number > 1000)
-        return std::nullopt;
-    return number;
-}
-
-std::optional<std::vector<std::string>> parse_key_list(std::string_view text) {
-    std::vector<std::string> keys;
-    constexpr std::string_view separators = " \t";
-    for (;;) {
-        auto start = text.find_first_not_of(separators);
-        if (start == std::string_view::npos)
-            return keys;
-        text.remove_prefix(start);
-        std::string_view key = text.substr(0, text.find_first_of(separators));
-        text.remove_prefix(key.size());
-        if (key.size() > list_key_max || keys.size() == key_list_max)
-            return std::nullopt;
-        for (unsigned char c : key)
-            if (is_control(c))
-                return std::nullopt;
-        keys.emplace_back(key);
-    }
+std::string size_text(std::size_t bytes) {
+    if (bytes != 0 && bytes % mib == 0)
+        return std::to_string(bytes / mib) + "M";
+    if (bytes != 0 && bytes % kib == 0)
+        return std::to_string(bytes / kib) + "K";
+    return std::to_string(bytes);
 }
 
 std::string_view to_string(LogLevel level) {
@@ -427,7 +621,7 @@ std::string_view to_string(Transport transport) {
 }
 
 bool is_valid_identifier(std::string_view text) {
-    if (text.empty() || text.size() > 64)
+    if (text.empty() || text.size() > identifier_max)
         return false;
     for (unsigned char c : text)
         if (c <= ' ' || c >= 0x7f)
@@ -461,10 +655,6 @@ std::string_view fifo_path_problem(std::string_view text) {
             return "a component is longer than 255 bytes (NAME_MAX)";
     }
     return {};
-}
-
-bool is_valid_fifo_path(std::string_view text) {
-    return fifo_path_problem(text).empty();
 }
 
 std::string_view instance_name_problem(std::string_view name) {
@@ -521,7 +711,7 @@ std::optional<std::string> unescape_instance(std::string_view escaped) {
 
 Config CommandLine::applied_to(Config config) const {
     for (const Assignment& assignment : assignments)
-        find_setting(assignment.key)->assign(config, assignment.value);
+        assignment.store(config);
     return config;
 }
 
@@ -590,28 +780,39 @@ ParsedConfig ConfigLoader::load() const {
     parsed.files = std::move(read);
     if (parsed.config.identifier.empty())  // the instance default, and nothing set another
         throw ConfigError("Instance name '" + *instance_ +
-                          "' is too long for SYSLOG_IDENTIFIER= (64 bytes at most): set "
-                          "SyslogIdentifier= in " +
-                          files[1]);
+                          "' is too long for SYSLOG_IDENTIFIER= (" +
+                          std::to_string(identifier_max) +
+                          " bytes at most): set SyslogIdentifier= in " + files[1]);
     return parsed;
 }
 
 std::string usage_text(std::string_view program) {
-    std::string p(program);
-    return p +
+    const Config defaults;
+    std::string flags;
+    auto add = [&](std::string_view left, std::string_view text) {
+        std::string line = "  " + std::string(left);
+        line.resize(std::max<std::size_t>(line.size() + 1, 21), ' ');
+        flags += line + std::string(text) + "\n";
+    };
+    for (const FlagHelp& help : flag_help) {
+        const Setting& setting = *find_setting(help.key);
+        std::string text(help.text);
+        if (std::string choices = setting.choices(); !choices.empty())
+            text += ": " + choices;
+        add("--" + std::string(setting.flag) + "=" + std::string(help.metavar),
+            text + " (default " + setting.show(defaults) + ")");
+        if (help.key == "FIFO")
+            add("--config=FILE",
+                "configuration file (default " + std::string(default_config_path) + ")");
+    }
+    add("--check-config", "print the configuration a start would use, one Key=value a line");
+    add("-h --help", "show this help");
+    add("   --version", "show the version");
+    return std::string(program) +
            " [OPTIONS]\n\n"
-           "Forward every line written into a FIFO to the systemd journal.\n\n"
-           "  --fifo=PATH        FIFO to create or use (default /run/pipejournal/in)\n"
-           "  --config=FILE      configuration file (default " +
-           std::string(default_config_path) +
-           ")\n"
-           "  --identifier=NAME  SYSLOG_IDENTIFIER= of forwarded lines (default pipejournal)\n"
-           "  --format=FORMAT    auto|plain|json|logfmt: which lines become fields (default auto)\n"
-           "  --tick=SECONDS     how often STATUS= is refreshed (default 5)\n"
-           "  --log-level=LEVEL  trace|debug|info|warning|error|critical|off (default info)\n"
-           "  -h --help          show this help\n"
-           "     --version       show the version\n\n"
-           "Lines may start with <N> (0..7) to set their priority, as with systemd-cat.\n"
+           "Forward every line written into a FIFO to the systemd journal.\n\n" +
+           flags +
+           "\nLines may start with <N> (0..7) to set their priority, as with systemd-cat.\n"
            "Flags override the configuration file; see pipejournal.conf in /etc/pipejournal/.\n"
            "As pipejournal@NAME.service (PIPEJOURNAL_INSTANCE=NAME) the FIFO is\n"
            "/run/pipejournal/NAME, the identifier NAME, and NAME.conf next to the\n"
@@ -619,13 +820,14 @@ std::string usage_text(std::string_view program) {
 }
 
 CommandLine parse_command_line(int argc, char* const argv[]) {
-    enum { opt_config = 0x100, opt_version, opt_setting = 0x200 };
+    enum { opt_config = 0x100, opt_version, opt_check_config, opt_setting = 0x200 };
     std::vector<option> options;
     for (std::size_t i = 0; i < std::size(setting_table); ++i)
         if (setting_table[i].flag)
             options.push_back({setting_table[i].flag, required_argument, nullptr,
                                opt_setting + static_cast<int>(i)});
     options.push_back({"config", required_argument, nullptr, opt_config});
+    options.push_back({"check-config", no_argument, nullptr, opt_check_config});
     options.push_back({"help", no_argument, nullptr, 'h'});
     options.push_back({"version", no_argument, nullptr, opt_version});
     options.push_back({});
@@ -641,6 +843,7 @@ CommandLine parse_command_line(int argc, char* const argv[]) {
                 throw UsageError("--config: needs a file name");
             result.config_path = value;
             break;
+        case opt_check_config: result.check_config = true; break;
         case 'h': result.help = true; break;
         case opt_version: result.version = true; break;
         case ':': throw UsageError(std::string(argv[optind - 1]) + ": needs a value (see --help)");
@@ -650,10 +853,11 @@ CommandLine parse_command_line(int argc, char* const argv[]) {
                                  "' (see --help)");
             const Setting& setting = setting_table[c - opt_setting];
             std::string flag = "--" + std::string(setting.flag);
-            if (!valid_for(setting, value))
+            auto store = setting.parse(value);
+            if (!store)
                 throw UsageError(flag + ": '" + shown(value) + "' is " + refusal(setting, value));
             result.assignments.push_back(
-                {std::string(setting.key), std::string(value), std::move(flag), 0});
+                {&setting, std::string(value), std::move(flag), 0, std::move(*store)});
         }
         }
     }

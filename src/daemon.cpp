@@ -20,10 +20,10 @@ namespace pj {
 namespace {
 
 void tell_manager(const std::string& message) {
-    int r = notify::send(message);
-    if (r < 0)
-        log::warning(std::string("Failed to notify the service manager: ") + std::strerror(-r),
-                     {{"ERRNO", -r}});
+    if (int r = notify::send(message); r < 0) {
+        const log::Errno error{r};
+        log::warning("Failed to notify the service manager: " + error.text(), {error.field()});
+    }
 }
 
 std::string octal(mode_t mode) {
@@ -34,22 +34,14 @@ std::string octal(mode_t mode) {
 
 }  // namespace
 
-ChannelSettings channel_settings(const Config& config) {
+ChannelSettings channel_settings(const Config& config, const Sink& sink) {
     ChannelSettings settings;
     settings.identifier = config.identifier;
-    settings.line_max = config.line_max;
-    settings.format = {
-        .format = config.format,
-        .default_priority = config.default_priority,
-        .message_keys = config.message_keys,
-        .priority_keys = config.priority_keys,
-        .max_fields = config.max_fields,
-    };
-    settings.partial_line_timeout_usec = config.partial_line_timeout_usec;
     // journald cuts a stream line at its own LineMax (48K), "<N>" included, and the cut-off rest
     // would lose its priority: pieces are cut here so that each is one line for journald.
-    if (config.transport == Transport::stream)
-        settings.line_max = std::min(settings.line_max, StreamSink::default_max_message_bytes);
+    settings.line_max = std::min(config.line_max, sink.max_message_bytes());
+    settings.format = config.format;
+    settings.partial_line_timeout_usec = config.partial_line_timeout_usec;
     return settings;
 }
 
@@ -89,11 +81,12 @@ int Daemon::serve() {
     watchdog_.emplace(loop_);
 
     const Channel::Snapshot first = channels_.front()->snapshot();
-    log::info(log::id::started,
-              "Forwarding lines from " + first.fifo_path + " to " + std::string(first.sink_name),
-              {{"PIPEJOURNAL_FIFO", first.fifo_path},
-               {"PIPEJOURNAL_CONFIG", loader_.path()},
-               {"PIPEJOURNAL_WATCHDOG_USEC", watchdog_->timeout_usec()}});
+    log::info(
+        log::id::started,
+        "Forwarding lines from " + first.fifo_path + " to " + std::string(sink_name(first.sink)),
+        {{"PIPEJOURNAL_FIFO", first.fifo_path},
+         {"PIPEJOURNAL_CONFIG", loader_.path()},
+         {"PIPEJOURNAL_WATCHDOG_USEC", watchdog_->timeout_usec()}});
     phase_ = Phase::running;
     last_status_ = status();
     tell_manager(notify::ready(last_status_));
@@ -136,21 +129,21 @@ std::unique_ptr<Channel> Daemon::open_channel(std::vector<PassedFd>& passed) {
     }
 
     std::unique_ptr<Sink> sink;
-    Origin origin{config_.identifier, fifo->path()};
     if (journal::socket_present() && config_.transport == Transport::stream) {
-        sink = std::make_unique<StreamSink>(origin);
+        sink = std::make_unique<StreamSink>();
     } else if (journal::socket_present()) {
-        sink = std::make_unique<NativeSink>(origin);
+        sink = std::make_unique<NativeSink>();
     } else {
         log::warning(log::id::journal_unavailable,
                      "No journal on this machine (/run/systemd/journal/socket is missing): "
                      "writing entries to standard output instead",
                      {{"PIPEJOURNAL_FIFO", fifo->path()}});
-        sink = std::make_unique<TextSink>(STDOUT_FILENO, origin);
+        sink = std::make_unique<TextSink>(STDOUT_FILENO);
     }
     try {
+        ChannelSettings settings = channel_settings(config_, *sink);
         return std::make_unique<Channel>(loop_, std::move(*fifo), std::move(sink),
-                                         channel_settings(config_), *this);
+                                         std::move(settings), *this);
     } catch (...) {
         fifo->close_and_remove();
         throw;
@@ -220,18 +213,15 @@ void Daemon::on_reload() {
 
 void Daemon::apply(const Config& config) {
     Config applied = config;
-    // The sink is made at start-up. A stream carries no fields: a format that gives them must
-    // wait for the restart that brings Transport=native, and so must the whole reload.
+    // The sink is made at start-up: the rest of the new configuration must go with the running
+    // transport, or the whole reload waits for the restart.
     if (config.transport != config_.transport) {
-        if (config_.transport == Transport::stream && config.format != LineFormat::plain)
-            throw ConfigError("Format=" + std::string(to_string(config.format)) +
-                              " needs Transport=native, which takes effect on restart; running "
-                              "with Transport=stream");
+        applied.transport = config_.transport;
+        check_combination(applied, [](std::string_view) { return nullptr; });
         log::warning("Transport= takes effect on restart; still sending with Transport=" +
                          std::string(to_string(config_.transport)),
                      {{"PIPEJOURNAL_FIFO", config_.fifo_path}});
     }
-    applied.transport = config_.transport;
     if (config.fifo_path != config_.fifo_path || config.fifo_mode != config_.fifo_mode)
         log::warning(
             "FIFO= and FIFOMode= take effect on restart; still forwarding " + config_.fifo_path,
@@ -239,7 +229,7 @@ void Daemon::apply(const Config& config) {
     applied.fifo_path = config_.fifo_path;
     applied.fifo_mode = config_.fifo_mode;
     for (const auto& channel : channels_)
-        channel->reconfigure(channel_settings(applied));
+        channel->reconfigure(channel_settings(applied, channel->sink()));
     if (applied.tick_usec != config_.tick_usec)
         tick_->set_interval(applied.tick_usec);
     log::set_level(applied.log_level);

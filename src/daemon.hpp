@@ -58,6 +58,7 @@ private:
     std::optional<Watchdog> watchdog_;
 };
 
-ChannelSettings channel_settings(const Config& config);
+// What a channel needs of the configuration, within what its sink takes.
+ChannelSettings channel_settings(const Config& config, const Sink& sink);
 
 }  // namespace pj

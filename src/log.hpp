@@ -9,6 +9,7 @@
 #pragma once
 
 #include <concepts>
+#include <cstring>
 #include <initializer_list>
 #include <source_location>
 #include <string>
@@ -53,6 +54,14 @@ struct Field {
     std::string value;
 };
 using Fields = std::initializer_list<Field>;
+
+// A negative errno as calls at the C boundary return it: its text for the message and its ERRNO=
+// field (positive, as systemd's log_*_errno() sends it). The one place the sign is flipped.
+struct Errno {
+    int negative;
+    std::string text() const { return std::strerror(-negative); }
+    Field field() const { return {"ERRNO", -negative}; }
+};
 
 enum class Target { journal, stderr_text };
 Target detect_target();  // the journal when stderr is connected to it (JOURNAL_STREAM)

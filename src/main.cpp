@@ -27,6 +27,31 @@ int fail(const pj::Daemon* daemon, const std::string& reason, int error, int sta
     return status;
 }
 
+// pipejournal@.service sets it to its instance name (%i); unset or empty: no instance.
+std::optional<std::string> instance_from_environment() {
+    if (const char* name = std::getenv("PIPEJOURNAL_INSTANCE"); name && *name)
+        return name;
+    return std::nullopt;
+}
+
+// --check-config: the configuration a start would use, read the same way, and nothing else:
+// no FIFO, no journal, no service manager. Warnings and errors go to stderr as text.
+int check_config(pj::CommandLine command_line) {
+    pj::log::setup(pj::log::Target::stderr_text, command_line.applied_to({}).log_level);
+    pj::ConfigLoader loader(std::move(command_line), instance_from_environment());
+    pj::ParsedConfig parsed;
+    try {
+        parsed = loader.load();
+    } catch (const pj::ConfigError& e) {
+        pj::log::error(e.what());
+        return pj::exit_not_configured;
+    }
+    for (const std::string& warning : parsed.warnings)
+        pj::log::warning(warning);
+    std::fputs(pj::effective_text(parsed.config).c_str(), stdout);
+    return std::fflush(stdout) == 0 ? pj::exit_success : pj::exit_failure;
+}
+
 }  // namespace
 
 int main(int argc, char* argv[]) {
@@ -48,12 +73,11 @@ int main(int argc, char* argv[]) {
         return pj::exit_success;
     }
 
+    if (command_line.check_config)
+        return check_config(std::move(command_line));
+
     pj::log::setup(pj::log::detect_target(), command_line.applied_to({}).log_level);
-    // pipejournal@.service sets it to its instance name (%i); unset or empty: no instance.
-    std::optional<std::string> instance;
-    if (const char* name = std::getenv("PIPEJOURNAL_INSTANCE"); name && *name)
-        instance = name;
-    pj::ConfigLoader loader(std::move(command_line), std::move(instance));
+    pj::ConfigLoader loader(std::move(command_line), instance_from_environment());
     pj::ParsedConfig parsed;
     try {
         parsed = loader.load();

@@ -1,8 +1,9 @@
 #include "status.hpp"
 
 #include <cstdio>
-#include <cstring>
 #include <iterator>
+
+#include "log.hpp"
 
 namespace pj {
 
@@ -30,10 +31,10 @@ std::string channel_text(const Channel::Snapshot& c, bool stopping) {
         numbers += ", " + std::to_string(n.structured) + " structured";
     numbers += "), " + std::to_string(n.dropped) + " dropped";
     if (c.waiting)
-        return "Waiting for " + std::string(c.sink_name) + " (" + std::strerror(-c.waiting->error) +
-               "): " + c.fifo_path + ": " + numbers;
-    if (c.sink_name != "the journal")
-        return "Forwarding " + c.fifo_path + " to " + std::string(c.sink_name) +
+        return "Waiting for " + std::string(sink_name(c.sink)) + " (" +
+               log::Errno{c.waiting->error}.text() + "): " + c.fifo_path + ": " + numbers;
+    if (c.sink != Sink::Kind::journal)
+        return "Forwarding " + c.fifo_path + " to " + std::string(sink_name(c.sink)) +
                " (no journal): " + numbers;
     return "Forwarding " + c.fifo_path + ": " + numbers;
 }

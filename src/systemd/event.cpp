@@ -33,6 +33,12 @@ Loop::~Loop() {
     sd_event_unref(event_);
 }
 
+uint64_t Loop::now() const {
+    uint64_t usec = 0;
+    check(sd_event_now(event_, CLOCK_MONOTONIC, &usec), "Failed to read the loop's clock");
+    return usec;
+}
+
 int Loop::run() {
     int r = sd_event_loop(event_);
     if (failure_)

@@ -24,6 +24,10 @@ public:
 
     sd_event* get() const noexcept { return event_; }
 
+    // CLOCK_MONOTONIC in µs as of this iteration's wake-up (sd_event_now): the time the loop's
+    // timers are measured against, so deadlines computed from it agree with them.
+    uint64_t now() const;
+
     // Runs until exit() is called; returns its code. Rethrows an exception a callback threw.
     int run();
     void exit(int code);

@@ -1,7 +1,6 @@
 #include "transport/native.hpp"
 
 #include <array>
-#include <cerrno>
 #include <new>
 #include <utility>
 
@@ -13,23 +12,8 @@ constexpr std::array<std::string_view, 8> priority_values = {"0", "1", "2", "3",
 
 }  // namespace
 
-bool is_transient(int negative_errno) noexcept {
-    switch (-negative_errno) {
-    case EINTR:
-    case EAGAIN:
-    case ENOBUFS:
-    case ENOMEM:
-    case ECONNREFUSED:  // journald restarting: its socket exists, nobody listens yet
-    case ENOENT:        // journald restarting: its socket is not there yet
-        return true;
-    default: return false;
-    }
-}
-
-NativeSink::NativeSink(const Origin& origin, std::string socket_path)
-    : socket_(std::move(socket_path)) {
+NativeSink::NativeSink(std::string socket_path) : socket_(std::move(socket_path)) {
     fields_.reserve(16);
-    set_origin(origin);
 }
 
 void NativeSink::set_origin(const Origin& origin) {

@@ -15,11 +15,10 @@ namespace pj {
 // plain line carries nothing else.
 class NativeSink final : public Sink {
 public:
-    explicit NativeSink(const Origin& origin,
-                        std::string socket_path = journal::default_socket_path);
+    explicit NativeSink(std::string socket_path = journal::default_socket_path);
     int send(const Entry& entry) override;
     void set_origin(const Origin& origin) override;
-    std::string_view name() const override { return "the journal"; }
+    Kind kind() const noexcept override { return Kind::journal; }
 
 private:
     journal::Socket socket_;

@@ -2,7 +2,10 @@
 // stream and standard output are interchangeable, and none of them knows about FIFOs or formats.
 #pragma once
 
+#include <cerrno>
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -18,6 +21,11 @@ struct Origin {
 
 class Sink {
 public:
+    enum class Kind {
+        journal,          // journald, natively or over a stream
+        standard_output,  // no journal on this machine
+    };
+
     virtual ~Sink() = default;
 
     // Takes one entry: 0, or a negative errno. After a transient error (is_transient()) the entry
@@ -35,12 +43,39 @@ public:
     // Entries send() took that could not be written after all (a broken stdout or stream).
     virtual uint64_t lost_entries() const noexcept { return 0; }
 
+    // What every later entry shares; set before the first send() and again when it changes.
     virtual void set_origin(const Origin& origin) = 0;
-    virtual std::string_view name() const = 0;  // for STATUS= and log text: "the journal"
+
+    virtual Kind kind() const noexcept = 0;
+    // The longest MESSAGE= the receiver takes as one entry: the channel cuts lines to it.
+    virtual std::size_t max_message_bytes() const noexcept {
+        return std::numeric_limits<std::size_t>::max();
+    }
+
+    std::string_view name() const noexcept;  // sink_name(kind())
 };
+
+// For STATUS= and log text: "the journal", "standard output".
+constexpr std::string_view sink_name(Sink::Kind kind) noexcept {
+    return kind == Sink::Kind::journal ? "the journal" : "standard output";
+}
+inline std::string_view Sink::name() const noexcept {
+    return sink_name(kind());
+}
 
 // The receiver may take the entry later: journald is busy (its queue is full) or restarting (its
 // socket is gone or refuses for a moment), or a non-blocking descriptor is full.
-bool is_transient(int negative_errno) noexcept;
+constexpr bool is_transient(int negative_errno) noexcept {
+    switch (-negative_errno) {
+    case EINTR:
+    case EAGAIN:
+    case ENOBUFS:
+    case ENOMEM:
+    case ECONNREFUSED:  // journald restarting: its socket exists, nobody listens yet
+    case ENOENT:        // journald restarting: its socket is not there yet
+        return true;
+    default: return false;
+    }
+}
 
 }  // namespace pj

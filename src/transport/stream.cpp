@@ -53,16 +53,19 @@ std::size_t after_last_line_end(const std::string& text, std::size_t begin,
 
 }  // namespace
 
-StreamSink::StreamSink(const Origin& origin, Options options)
+StreamSink::StreamSink(Options options)
     : options_(std::move(options)),
-      chunk_max_(chunk_for(2 * static_cast<std::size_t>(options_.send_buffer_bytes))),
-      fifo_(origin.fifo_path),
-      identifier_(origin.identifier) {
+      chunk_max_(chunk_for(2 * static_cast<std::size_t>(options_.send_buffer_bytes))) {
     pending_.reserve(2 * chunk_max_ + 256);
 }
 
 void StreamSink::set_origin(const Origin& origin) {
     fifo_ = origin.fifo_path;
+    if (!socket_ && pending_.empty()) {  // no connection yet: the first one gets it
+        identifier_ = origin.identifier;
+        changes_.clear();
+        return;
+    }
     const std::string& latest = changes_.empty() ? identifier_ : changes_.back().identifier;
     if (origin.identifier == latest)
         return;

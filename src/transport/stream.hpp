@@ -53,8 +53,8 @@ public:
         std::size_t journald_line_max = 48 * 1024;
     };
 
-    explicit StreamSink(const Origin& origin) : StreamSink(origin, Options{}) {}
-    StreamSink(const Origin& origin, Options options);
+    StreamSink() : StreamSink(Options{}) {}
+    explicit StreamSink(Options options);
     StreamSink(const StreamSink&) = delete;
     StreamSink& operator=(const StreamSink&) = delete;
 
@@ -63,7 +63,10 @@ public:
     int wait_fd() const noexcept override { return wait_fd_; }
     uint64_t lost_entries() const noexcept override { return lost_; }
     void set_origin(const Origin& origin) override;
-    std::string_view name() const override { return "the journal"; }
+    Kind kind() const noexcept override { return Kind::journal; }
+    std::size_t max_message_bytes() const noexcept override {
+        return max_message_bytes(options_.journald_line_max);
+    }
 
     // The longest message written as one line: journald's LineMax less "<N>" and '\n'.
     static constexpr std::size_t max_message_bytes(std::size_t journald_line_max) noexcept {

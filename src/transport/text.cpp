@@ -31,12 +31,11 @@ void append_quoted(std::string& out, std::string_view value) {
 
 }  // namespace
 
-TextSink::TextSink(int fd, const Origin& origin) : fd_(fd), original_flags_(fcntl(fd, F_GETFL)) {
+TextSink::TextSink(int fd) : fd_(fd), original_flags_(fcntl(fd, F_GETFL)) {
     // A terminal or pipe that nobody reads must not stop the loop (and with it the watchdog).
     if (original_flags_ >= 0 && !(original_flags_ & O_NONBLOCK))
         (void)fcntl(fd_, F_SETFL, original_flags_ | O_NONBLOCK);
     pending_.reserve(batch_size + 256);
-    set_origin(origin);
 }
 
 TextSink::~TextSink() {

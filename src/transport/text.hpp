@@ -14,7 +14,7 @@ namespace pj {
 // so the channel holds the FIFO as it does for a journal that does not take entries.
 class TextSink final : public Sink {
 public:
-    TextSink(int fd, const Origin& origin);  // puts fd in non-blocking mode until destroyed
+    explicit TextSink(int fd);  // puts fd in non-blocking mode until destroyed
     ~TextSink() override;
     TextSink(const TextSink&) = delete;
     TextSink& operator=(const TextSink&) = delete;
@@ -24,7 +24,7 @@ public:
     int wait_fd() const noexcept override { return fd_; }
     uint64_t lost_entries() const noexcept override { return lost_; }
     void set_origin(const Origin& origin) override;
-    std::string_view name() const override { return "standard output"; }
+    Kind kind() const noexcept override { return Kind::standard_output; }
 
 private:
     int write_out() noexcept;

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cctype>
 #include <climits>
 
@@ -277,6 +278,91 @@ TEST_SUITE("cli") {
         REQUIRE_MESSAGE(status.has_value(), daemon->describe());
         CHECK_MESSAGE((status->exited && status->code == 0), status->describe());
         CHECK(file_type(box.fifo) == "nothing");
+    }
+
+    TEST_CASE(
+        "--check-config: every key's effective value from the main file, the instance's file and "
+        "the flags, in the shipped file's order; nothing created, opened or sent") {
+        Sandbox box(
+            "[PipeJournal]\n"
+            "FIFO=/run/main/in\n"
+            "TickSec=7\n"
+            "LineMax=8K\n"
+            "DefaultPriority=err\n"
+            "MessageKeys=text\n");
+        write_file(box.dir / "web.conf", "[PipeJournal]\nTickSec=0.5\nFormat=json\n");
+        Daemon daemon({.args = {"--check-config", "--config=" + box.config.string(),
+                                "--fifo=" + box.fifo.string(), "--format=logfmt"},
+                       .env = {{"PIPEJOURNAL_INSTANCE", "web"}},
+                       .cwd = box.dir.path()});
+        auto status = daemon.wait_exit(5s);
+        REQUIRE_MESSAGE(status.has_value(), daemon.describe());
+        CHECK_MESSAGE((status->exited && status->code == 0), status->describe()
+                                                                 << "\n"
+                                                                 << daemon.describe());
+        CHECK(daemon.out_lines() == std::vector<std::string>{
+                                        "FIFO=" + box.fifo.string(),  // the flag
+                                        "FIFOMode=0620",
+                                        "SyslogIdentifier=web",  // the instance's default
+                                        "DefaultPriority=err",   // the main file
+                                        "TickSec=0.5",           // web.conf over the main file
+                                        "LineMax=8K",
+                                        "LogLevel=info",
+                                        "Format=logfmt",  // the flag over web.conf
+                                        "MessageKeys=text",
+                                        "PriorityKeys=level severity levelname lvl loglevel @l "
+                                        "log.level",
+                                        "MaxFields=256",
+                                        "Transport=native",
+                                        "PartialLineTimeoutSec=1",
+                                    });
+        // The main file's FIFO= is not the instance's: said as a start would say it.
+        CHECK_MESSAGE(
+            daemon.err().find(box.config.string() + ":2: FIFO= does not apply to instance web") !=
+                std::string::npos,
+            escaped(daemon.err()));
+        CHECK(box.entries() == std::vector<std::string>{"pipejournal.conf", "web.conf"});
+        CHECK_MESSAGE(daemon.notifications().empty(), daemon.notify_log());
+    }
+
+    TEST_CASE("--check-config: a transport's own defaults, and no FIFO even where none exists") {
+        Sandbox box("[PipeJournal]\nTransport=stream\nFormat=plain\n");
+        Daemon daemon(
+            {.args = {"--check-config", "--config=" + box.config.string()}, .cwd = box.dir.path()});
+        auto status = daemon.wait_exit(5s);
+        REQUIRE_MESSAGE(status.has_value(), daemon.describe());
+        CHECK_MESSAGE((status->exited && status->code == 0), daemon.describe());
+        auto lines = daemon.out_lines();
+        CHECK(std::find(lines.begin(), lines.end(), "LineMax=48K") != lines.end());
+        CHECK(std::find(lines.begin(), lines.end(), "Transport=stream") != lines.end());
+        CHECK_MESSAGE(daemon.err().empty(), escaped(daemon.err()));
+        CHECK(box.entries() == std::vector<std::string>{"pipejournal.conf"});
+    }
+
+    TEST_CASE("--check-config: the error a start gives, exit 6 for the file and 2 for a flag") {
+        {
+            Sandbox box("[PipeJournal]\nTickSec=2\nLineMax=12Q\n");
+            Daemon daemon({.args = {"--check-config", "--config=" + box.config.string(),
+                                    "--fifo=" + box.fifo.string()},
+                           .cwd = box.dir.path()});
+            check_refused(daemon, box, 6,
+                          {box.config.string() + ":3: LineMax=12Q: not a size of 1K..16M"});
+            CHECK(daemon.out().empty());
+            CHECK_MESSAGE(daemon.notifications().empty(), daemon.notify_log());
+        }
+        {
+            Sandbox box;
+            Daemon daemon(
+                {.args = box.args({"--check-config", "--tick=soon"}), .cwd = box.dir.path()});
+            check_refused(daemon, box, 2, {"--tick: 'soon' is not a duration"});
+            CHECK(daemon.out().empty());
+        }
+        {
+            Sandbox box("[PipeJournal]\nFormat=json\nTransport=stream\n");
+            Daemon daemon({.args = box.args({"--check-config"}), .cwd = box.dir.path()});
+            check_refused(daemon, box, 6,
+                          {box.config.string() + ":3: Transport=stream: needs Format=plain"});
+        }
     }
 
     TEST_CASE("a bad instance name: exit 6 naming it, nothing created") {

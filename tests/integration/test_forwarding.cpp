@@ -164,23 +164,27 @@ TEST_SUITE("forwarding" * doctest::skip(journal_socket_present())) {
               std::vector<std::string>{"<6>pipejournal: z*1024 ", "<6>pipejournal: end"});
     }
 
-    TEST_CASE("the default LineMax is 48K: a 100,000-byte line comes out as 49152 + 49152 + 1696") {
+    TEST_CASE(
+        "the default LineMax is 1M: a 100,000-byte line comes out whole, a 2,500,000-byte one as "
+        "1M + 1M + the rest") {
         Sandbox box;
         auto [daemon, ready] = start_ready({.args = box.args()});
         std::string line;
-        for (int i = 0; line.size() < 100'000; ++i)
+        for (int i = 0; line.size() < 2'500'000; ++i)
             line += static_cast<char>('a' + i % 26);
         {
             Fd writer = open_for_writing(box.fifo);
-            write_all(writer.get(), line + "\nend\n");
+            write_all(writer.get(), line.substr(0, 100'000) + "\n" + line + "\nend\n");
         }
-        REQUIRE_MESSAGE(daemon->wait_out_line("<6>pipejournal: end", 5s), daemon->describe());
+        REQUIRE_MESSAGE(daemon->wait_out_line("<6>pipejournal: end", 10s), daemon->describe());
         auto entries = entries_on_stdout(*daemon);
-        REQUIRE(entries.size() == 4);
+        REQUIRE(entries.size() == 5);
         const std::string p = "<6>pipejournal: ";
-        CHECK(entries[0] == p + line.substr(0, 49152));
-        CHECK(entries[1] == p + line.substr(49152, 49152));
-        CHECK(entries[2] == p + line.substr(98304));
+        constexpr std::size_t mib = 1024 * 1024;
+        CHECK(entries[0] == p + line.substr(0, 100'000));
+        CHECK(entries[1] == p + line.substr(0, mib));
+        CHECK(entries[2] == p + line.substr(mib, mib));
+        CHECK(entries[3] == p + line.substr(2 * mib));
     }
 
     TEST_CASE("NUL bytes and invalid UTF-8 pass through unchanged") {

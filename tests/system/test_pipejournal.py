@@ -393,9 +393,25 @@ class T05Reload(Scenario):
                     "SYSLOG_IDENTIFIER=pjtest-reloaded on lines after the reload",
                     e.get("SYSLOG_IDENTIFIER"))
 
+        # systemctl reload checks first (ExecReload= runs --check-config): the reload fails with
+        # the reason in the journal, and the daemon is not even signalled.
         cur = c.cursor()
         self.write_config("[PipeJournal]\nSyslogIdentifier=pjtest-broken\nTickSec=banana\n")
-        c.systemctl("reload", SERVICE)
+        r = c.systemctl("reload", SERVICE, check=False)
+        self.expect(r.returncode != 0, "systemctl reload fails on a bad configuration",
+                    f"exit {r.returncode}: {r.stdout}{r.stderr}")
+        checked = [e for e in c.journal("SYSLOG_IDENTIFIER=pipejournal", unit=SERVICE,
+                                        after_cursor=cur)
+                   if "TickSec=banana" in text(e, "MESSAGE")]
+        self.expect(len(checked) == 1 and CONFIG + ":3:" in text(checked[0], "MESSAGE"),
+                    "the check's one error line names file, line and key",
+                    [text(e, "MESSAGE") for e in checked] or c.journal_text("-u", SERVICE))
+        figure("systemctl reload refused with", text(checked[0], "MESSAGE"))
+        self.expect(not self.own_entries("reload_failed", cur) and
+                    not self.own_entries("reloaded", cur),
+                    "the daemon was not signalled", c.journal_text("-u", SERVICE))
+        # The daemon checks again itself when signalled some other way.
+        c.systemctl("kill", "-s", "HUP", SERVICE)
         failed = self.wait_own("reload_failed", cur)
         self.assertEqual(failed.get("PRIORITY"), "3")
         msg = text(failed, "MESSAGE")

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,7 @@ public:
         return r;
     }
     void set_origin(const Origin& origin) override { identifier = origin.identifier; }
-    std::string_view name() const override { return "the script"; }
+    Kind kind() const noexcept override { return Kind::journal; }
     std::string identifier;
 };
 
@@ -162,10 +163,9 @@ TEST_CASE(
     CHECK_FALSE(rig.snapshot().waiting.has_value());
 
     rig.script->results.assign(8, -EAGAIN);  // 10+20+40+80+160+320+640 ms of refusals
-    auto start = std::chrono::steady_clock::now();
     rig.write("b\n");
     rig.run_until([&] { return rig.snapshot().waiting.has_value(); });
-    CHECK(std::chrono::steady_clock::now() - start >= 140ms);
+    CHECK(rig.loop.now() - rig.snapshot().waiting->since_usec >= 150'000);
     CHECK(rig.recorder.changes == 1);
     CHECK(rig.snapshot().waiting->error == -EAGAIN);
     rig.run_until([&] { return rig.script->messages.size() == 2; });
@@ -221,14 +221,15 @@ TEST_CASE(
     "after a bounded wait") {
     Rig rig(std::make_unique<ScriptedSink>(), Rig::plain(), true);
     rig.write("head-only");
-    auto start = std::chrono::steady_clock::now();
+    rig.loop.run_once(0);  // the loop's clock now, as stop() reads it
+    const uint64_t start = rig.loop.now();
     rig.channel->stop();
     rig.run_until([&] { return rig.recorder.finished; });
-    auto waited = std::chrono::steady_clock::now() - start;
+    const uint64_t waited = rig.loop.now() - start;
     CHECK(rig.script->messages == std::vector<std::string>{"head-only"});
     CHECK(rig.script->breaks.back() == Line::Break::eof);
-    CHECK(waited >= 400ms);
-    CHECK(waited < 2s);
+    CHECK(waited >= 500'000);  // the channel's wait for the rest, on the loop's clock
+    CHECK(waited < 2'000'000);
 }
 
 TEST_CASE("stop while waiting: the drain goes on once the sink takes entries again") {
@@ -261,16 +262,18 @@ TEST_CASE("a partial line that keeps growing is not cut by the timeout") {
     ChannelSettings settings = Rig::plain();
     settings.partial_line_timeout_usec = 200'000;
     Rig rig(settings);
-    auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < 6; ++i) {
-        rig.write("x");
-        auto until = std::chrono::steady_clock::now() + 60ms;
-        while (std::chrono::steady_clock::now() < until)
-            rig.loop.run_once(5'000);
-    }
-    rig.write("\n");
+    // A slow writer on the loop's clock: a byte every 60 ms, six in all, then the newline.
+    int written = 0;
+    std::optional<event::TimerSource> slow_writer;
+    slow_writer.emplace(rig.loop, event::TimerSource::Mode::periodic, 60'000, 1'000, [&] {
+        rig.write(++written <= 6 ? "x" : "\n");
+        if (written > 6)
+            slow_writer->set_enabled(false);
+    });
+    rig.loop.run_once(0);
+    const uint64_t start = rig.loop.now();
     rig.run_until([&] { return rig.script->messages.size() == 1; });
-    CHECK(std::chrono::steady_clock::now() - start >= 300ms);  // longer than the timeout in all
+    CHECK(rig.loop.now() - start >= 360'000);  // longer than the timeout in all
     CHECK(rig.script->messages[0] == "xxxxxx");
     CHECK(rig.script->breaks[0] == Line::Break::newline);
 }
@@ -297,7 +300,7 @@ TEST_CASE(
     int out[2];
     REQUIRE(pipe2(out, O_CLOEXEC) == 0);  // blocking, as an inherited stdout usually is
     {
-        Rig rig(std::make_unique<TextSink>(out[1], Origin{"app", "/x"}));
+        Rig rig(std::make_unique<TextSink>(out[1]));
         int ticks = 0;
         event::TimerSource tick(rig.loop, event::TimerSource::Mode::periodic, 20'000, 1000,
                                 [&] { ++ticks; });
@@ -320,11 +323,9 @@ TEST_CASE(
             },
             10s);
         int ticks_at_wait = ticks;
-        auto until = std::chrono::steady_clock::now() + 200ms;
-        while (std::chrono::steady_clock::now() < until)
-            rig.loop.run_once(10'000);
-        CHECK_MESSAGE(ticks - ticks_at_wait >= 5,
-                      "the loop must keep running while stdout is full");
+        // The loop must keep running while stdout is full: five more ticks, still waiting.
+        rig.run_until([&] { return ticks - ticks_at_wait >= 5; }, 2s);
+        CHECK(rig.snapshot().waiting.has_value());
 
         // Now read stdout while stepping the loop, until every line has come out.
         std::string seen;

@@ -116,9 +116,11 @@ const std::vector<GoodValue>& good_values() {
          [](const Config& c) { return c.identifier == "cron-backup"; }},
         {"SyslogIdentifier", std::string(64, 'i'),
          [](const Config& c) { return c.identifier.size() == 64; }},
-        {"DefaultPriority", "notice", [](const Config& c) { return c.default_priority == 5; }},
-        {"DefaultPriority", "0", [](const Config& c) { return c.default_priority == 0; }},
-        {"DefaultPriority", "debug", [](const Config& c) { return c.default_priority == 7; }},
+        {"DefaultPriority", "notice",
+         [](const Config& c) { return c.format.default_priority == 5; }},
+        {"DefaultPriority", "0", [](const Config& c) { return c.format.default_priority == 0; }},
+        {"DefaultPriority", "debug",
+         [](const Config& c) { return c.format.default_priority == 7; }},
         {"TickSec", "2", [](const Config& c) { return c.tick_usec == 2'000'000u; }},
         {"TickSec", "0.5", [](const Config& c) { return c.tick_usec == 500'000u; }},
         {"TickSec", "250ms", [](const Config& c) { return c.tick_usec == 250'000u; }},
@@ -127,25 +129,28 @@ const std::vector<GoodValue>& good_values() {
         {"LineMax", "4096", [](const Config& c) { return c.line_max == 4096u; }},
         {"LogLevel", "debug", [](const Config& c) { return c.log_level == LogLevel::debug; }},
         {"LogLevel", "off", [](const Config& c) { return c.log_level == LogLevel::off; }},
-        {"Format", "auto", [](const Config& c) { return c.format == LineFormat::automatic; }},
-        {"Format", "plain", [](const Config& c) { return c.format == LineFormat::plain; }},
-        {"Format", "json", [](const Config& c) { return c.format == LineFormat::json; }},
-        {"Format", "logfmt", [](const Config& c) { return c.format == LineFormat::logfmt; }},
+        {"Format", "auto",
+         [](const Config& c) { return c.format.format == LineFormat::automatic; }},
+        {"Format", "plain", [](const Config& c) { return c.format.format == LineFormat::plain; }},
+        {"Format", "json", [](const Config& c) { return c.format.format == LineFormat::json; }},
+        {"Format", "logfmt", [](const Config& c) { return c.format.format == LineFormat::logfmt; }},
         {"MessageKeys", "msg  text\t@m",
          [](const Config& c) {
-             return c.message_keys == std::vector<std::string>{"msg", "text", "@m"};
+             return c.format.message_keys == std::vector<std::string>{"msg", "text", "@m"};
          }},
-        {"MessageKeys", "", [](const Config& c) { return c.message_keys.empty(); }},
+        {"MessageKeys", "", [](const Config& c) { return c.format.message_keys.empty(); }},
         {"MessageKeys", "nachricht\xc3\xa4",
          [](const Config& c) {
-             return c.message_keys == std::vector<std::string>{"nachricht\xc3\xa4"};
+             return c.format.message_keys == std::vector<std::string>{"nachricht\xc3\xa4"};
          }},
         {"PriorityKeys", "log.level",
-         [](const Config& c) { return c.priority_keys == std::vector<std::string>{"log.level"}; }},
+         [](const Config& c) {
+             return c.format.priority_keys == std::vector<std::string>{"log.level"};
+         }},
         {"PriorityKeys", std::string(128, 'k'),
-         [](const Config& c) { return c.priority_keys.at(0).size() == 128; }},
-        {"MaxFields", "1", [](const Config& c) { return c.max_fields == 1u; }},
-        {"MaxFields", "1000", [](const Config& c) { return c.max_fields == 1000u; }},
+         [](const Config& c) { return c.format.priority_keys.at(0).size() == 128; }},
+        {"MaxFields", "1", [](const Config& c) { return c.format.max_fields == 1u; }},
+        {"MaxFields", "1000", [](const Config& c) { return c.format.max_fields == 1000u; }},
         {"Transport", "native", [](const Config& c) { return c.transport == Transport::native; }},
         {"Transport", "stream", [](const Config& c) { return c.transport == Transport::stream; },
          "Format=plain\n"},
@@ -167,6 +172,7 @@ struct BadValue {
 
 const std::string path_expected = "not an absolute path to a file: ";
 const std::string duration_expected = "not a duration of 1ms..1d in seconds (e.g. 5, 0.5, 250ms)";
+const std::string size_expected = "not a size of 1K..16M in bytes (e.g. 48K, 1M)";
 const std::string list_expected =
     "not a blank-separated list of at most 32 keys of 1..128 bytes without control characters";
 
@@ -214,9 +220,9 @@ const std::vector<BadValue>& bad_values() {
         {"TickSec", "-1", duration_expected},
         {"TickSec", "86401", duration_expected},
         {"TickSec", "", duration_expected},
-        {"LineMax", "1", "not a size of 1K..16M in bytes (e.g. 48K)"},
-        {"LineMax", "17M", "not a size of 1K..16M in bytes (e.g. 48K)"},
-        {"LineMax", "12Q", "not a size of 1K..16M in bytes (e.g. 48K)"},
+        {"LineMax", "1", size_expected},
+        {"LineMax", "17M", size_expected},
+        {"LineMax", "12Q", size_expected},
         {"LogLevel", "loud", "not one of trace|debug|info|warning|error|critical|off"},
         {"LogLevel", "INFO", "not one of trace|debug|info|warning|error|critical|off"},
         {"Format", "yaml", "not one of auto|plain|json|logfmt"},
@@ -231,10 +237,8 @@ const std::vector<BadValue>& bad_values() {
         {"MaxFields", "many", "not a number of fields 1..1000"},
         {"Transport", "udp", "not one of native|stream"},
         {"Transport", "Stream", "not one of native|stream"},
-        {"PartialLineTimeoutSec", "0",
-         "not a duration of 1ms..1d in seconds (e.g. 1, 0.5, 250ms) or infinity"},
-        {"PartialLineTimeoutSec", "never",
-         "not a duration of 1ms..1d in seconds (e.g. 1, 0.5, 250ms) or infinity"},
+        {"PartialLineTimeoutSec", "0", duration_expected + " or infinity"},
+        {"PartialLineTimeoutSec", "never", duration_expected + " or infinity"},
     };
     return cases;
 }
@@ -307,24 +311,30 @@ TEST_CASE("the defaults are the ones documented") {
     CHECK(config.fifo_path == "/run/pipejournal/in");
     CHECK(config.fifo_mode == 0620u);
     CHECK(config.identifier == "pipejournal");
-    CHECK(config.default_priority == 6);
+    CHECK(config.format.default_priority == 6);
     CHECK(config.tick_usec == 5'000'000u);
-    CHECK(config.line_max == 49152u);
+    CHECK(config.line_max == 1048576u);
     CHECK(config.log_level == LogLevel::info);
-    CHECK(config.format == LineFormat::automatic);
-    CHECK(config.message_keys ==
-          std::vector<std::string>{"msg", "message", "event", "@m", "short_message"});
-    CHECK(config.priority_keys == std::vector<std::string>{"level", "severity", "levelname", "lvl",
-                                                           "loglevel", "@l", "log.level"});
-    CHECK(config.max_fields == 256u);
+    CHECK(config.format.format == LineFormat::automatic);
+    CHECK(config.format == FormatOptions{});  // the format's own defaults, written once
     CHECK(config.transport == Transport::native);
     CHECK(config.partial_line_timeout_usec == 1'000'000u);
+}
+
+TEST_CASE("Transport=stream: LineMax= defaults to 48K (journald's stream lines), unless set") {
+    CHECK(
+        parse_config_text("[PipeJournal]\nTransport=stream\nFormat=plain\n", "t").config.line_max ==
+        48u * 1024);
+    CHECK(parse_config_text("[PipeJournal]\nLineMax=1M\nTransport=stream\nFormat=plain\n", "t")
+              .config.line_max == 1024u * 1024);
+    CHECK(parse_config_text("[PipeJournal]\nTransport=native\n", "t").config.line_max ==
+          1024u * 1024);
 }
 
 TEST_CASE("the example config shows every key with its default") {
     std::ifstream example(PIPEJOURNAL_SOURCE_ROOT "/units/pipejournal.conf");
     REQUIRE(example);
-    std::string uncommented, line;
+    std::string uncommented, line, shown_assignments;
     std::set<std::string> shown_keys;
     while (std::getline(example, line)) {
         auto equals = line.find('=');
@@ -334,6 +344,7 @@ TEST_CASE("the example config shows every key with its default") {
         if (commented_assignment) {
             shown_keys.insert(line.substr(1, equals - 1));
             line.erase(0, 1);
+            shown_assignments += line + "\n";
         }
         uncommented += line + "\n";
     }
@@ -343,6 +354,49 @@ TEST_CASE("the example config shows every key with its default") {
     auto parsed = parse_config_text(uncommented, "pipejournal.conf");
     CHECK(parsed.config == Config{});
     CHECK(parsed.warnings.empty());
+    // The same lines, in the same order, as --check-config prints for Config{}: a default changed
+    // in the code and not in the shipped file (or the other way round) fails here.
+    CHECK(shown_assignments == effective_text(Config{}));
+}
+
+TEST_CASE("--help shows each flag's default as Config{} has it, and the names it takes") {
+    std::string usage = usage_text("pipejournal");
+    const Config defaults;
+    for (const Setting& setting : settings()) {
+        if (!setting.flag)
+            continue;
+        CAPTURE(setting.key);
+        std::string line = usage.substr(usage.find("--"s + setting.flag + "="));
+        line = line.substr(0, line.find('\n'));
+        CHECK_MESSAGE(line.ends_with("(default " + setting.show(defaults) + ")"), line);
+        if (!setting.choices().empty())
+            CHECK_MESSAGE(line.find(setting.choices()) != std::string::npos, line);
+    }
+}
+
+TEST_CASE("--check-config's text reads back as the same configuration") {
+    Config odd;
+    odd.fifo_path = "/run/a b/in";
+    odd.fifo_mode = 0;
+    odd.tick_usec = 1'500;
+    odd.line_max = 12'345;
+    odd.format.default_priority = 0;
+    odd.format.message_keys = {};
+    odd.format.priority_keys = {"a.b", "@l"};
+    odd.transport = Transport::stream;
+    odd.format.format = LineFormat::plain;
+    odd.partial_line_timeout_usec = std::nullopt;
+    for (const Config& config : {Config{}, odd}) {
+        std::string text = effective_text(config);
+        CAPTURE(text);
+        auto parsed = parse_config_text("[PipeJournal]\n" + text, "effective");
+        CHECK(parsed.config == config);
+        CHECK(parsed.warnings.empty());
+    }
+    CHECK(effective_text(odd).find("TickSec=0.0015\nLineMax=12345\n") != std::string::npos);
+    CHECK(effective_text(odd).find("FIFOMode=0000\n") != std::string::npos);
+    CHECK(effective_text(odd).find("PartialLineTimeoutSec=infinity\n") != std::string::npos);
+    CHECK(effective_text(odd).find("MessageKeys=\n") != std::string::npos);
 }
 
 // --- the command line ------------------------------------------------------------------------
@@ -359,17 +413,20 @@ TEST_CASE("every flag is parsed into the key it sets") {
     CommandLine cl = parse({"--fifo=/run/x/in", "--config=/etc/x.conf", "--identifier=app",
                             "--format=json", "--tick=0.5", "--log-level=debug"});
     CHECK(cl.config_path == "/etc/x.conf");
-    CHECK(cl.assignments == std::vector<Assignment>{
-                                {"FIFO", "/run/x/in", "--fifo", 0},
-                                {"SyslogIdentifier", "app", "--identifier", 0},
-                                {"Format", "json", "--format", 0},
-                                {"TickSec", "0.5", "--tick", 0},
-                                {"LogLevel", "debug", "--log-level", 0},
-                            });
+    std::vector<std::string> seen;
+    for (const Assignment& a : cl.assignments)
+        seen.push_back(std::string(a.key()) + "=" + a.text + " from " + a.position());
+    CHECK(seen == std::vector<std::string>{
+                      "FIFO=/run/x/in from --fifo",
+                      "SyslogIdentifier=app from --identifier",
+                      "Format=json from --format",
+                      "TickSec=0.5 from --tick",
+                      "LogLevel=debug from --log-level",
+                  });
     Config config = cl.applied_to({});
     CHECK(config.fifo_path == "/run/x/in");
     CHECK(config.identifier == "app");
-    CHECK(config.format == LineFormat::json);
+    CHECK(config.format.format == LineFormat::json);
     CHECK(config.tick_usec == 500'000u);
     CHECK(config.log_level == LogLevel::debug);
     CHECK(parse({"--tick", "2"}).applied_to({}).tick_usec == 2'000'000u);
@@ -377,6 +434,8 @@ TEST_CASE("every flag is parsed into the key it sets") {
     CHECK(parse({"--help"}).help);
     CHECK(parse({"-h"}).help);
     CHECK(parse({"--version"}).version);
+    CHECK(parse({"--check-config", "--tick=1"}).check_config);
+    CHECK_FALSE(parse({}).check_config);
 }
 
 TEST_CASE("every flag is in the usage text") {
@@ -384,7 +443,7 @@ TEST_CASE("every flag is in the usage text") {
     for (const Setting& setting : settings())
         if (setting.flag)
             CHECK_MESSAGE(usage.find("--"s + setting.flag + "=") != std::string::npos, setting.key);
-    for (std::string flag : {"--config=", "--help", "--version"})
+    for (std::string flag : {"--config=", "--check-config", "--help", "--version"})
         CHECK(usage.find(flag) != std::string::npos);
 }
 
@@ -411,8 +470,8 @@ TEST_CASE("a value in a message is one readable line: control characters escaped
 }
 
 TEST_CASE("path limits: NAME_MAX per component and PATH_MAX in all") {
-    CHECK(is_valid_fifo_path("/" + std::string(NAME_MAX, 'n')));
-    CHECK_FALSE(is_valid_fifo_path("/" + std::string(NAME_MAX + 1, 'n')));
+    CHECK(fifo_path_problem("/" + std::string(NAME_MAX, 'n')).empty());
+    CHECK_FALSE(fifo_path_problem("/" + std::string(NAME_MAX + 1, 'n')).empty());
     std::string longest = "/" + std::string(NAME_MAX, 'a');
     while (longest.size() + 1 + NAME_MAX < PATH_MAX)
         longest += "/" + std::string(NAME_MAX, 'a');
@@ -425,21 +484,43 @@ TEST_CASE("path limits: NAME_MAX per component and PATH_MAX in all") {
     CHECK(fifo_path_problem("/run/.in") == "");
 }
 
-TEST_CASE("durations and timeouts") {
+TEST_CASE("durations: the syntax, then each key's range") {
     CHECK(parse_seconds("5") == 5'000'000u);
     CHECK(parse_seconds("0.25") == 250'000u);
     CHECK(parse_seconds("2s") == 2'000'000u);
     CHECK(parse_seconds("100ms") == 100'000u);
     CHECK(parse_seconds("1.5ms") == 1'500u);
     CHECK(parse_seconds("86400") == 86'400'000'000u);
-    for (auto bad : {"", "0", "0.0001", "1e3", "5 s", "abc", ".5", "5.", "-1", "86401", "inf",
-                     "nan", "infinity"})
+    CHECK(parse_seconds("0") == 0u);  // a syntax, not a range: TickSec=0 is refused by its key
+    for (auto bad : {"", "0.0000001", "1e3", "5 s", "abc", ".5", "5.", "-1", "inf", "nan",
+                     "infinity", "99999999999999999999"})
         CHECK_MESSAGE(!parse_seconds(bad), bad);
-    auto infinity = parse_timeout("infinity");
-    CHECK((infinity.has_value() && !infinity->has_value()));
-    CHECK(parse_timeout("1") == std::optional<std::optional<uint64_t>>(1'000'000u));
-    CHECK_FALSE(parse_timeout("Infinity"));
-    CHECK_FALSE(parse_timeout("0"));
+    for (uint64_t usec : {1'000ul, 1'500ul, 250'000ul, 5'000'000ul, 86'400'000'000ul})
+        CHECK(parse_seconds(seconds_text(usec)) == usec);
+    CHECK(seconds_text(500'000) == "0.5");
+    CHECK(seconds_text(5'000'000) == "5");
+
+    auto timeout = [](std::string_view text) {
+        return parse_config_text("[PipeJournal]\nPartialLineTimeoutSec=" + std::string(text) + "\n",
+                                 "t")
+            .config.partial_line_timeout_usec;
+    };
+    CHECK_FALSE(timeout("infinity").has_value());
+    CHECK(timeout("1") == 1'000'000u);
+    CHECK(config_error("[PipeJournal]\nPartialLineTimeoutSec=Infinity\n").find("not a duration") !=
+          std::string::npos);
+}
+
+TEST_CASE("sizes: the syntax and how --check-config writes them") {
+    CHECK(parse_size("49152") == 49152u);
+    CHECK(parse_size("48K") == 49152u);
+    CHECK(parse_size("1M") == 1048576u);
+    for (auto bad : {"", "K", "1G", "1.5M", "-1K", "12Q", "99999999999999999999M"})
+        CHECK_MESSAGE(!parse_size(bad), bad);
+    CHECK(size_text(49152) == "48K");
+    CHECK(size_text(1048576) == "1M");
+    CHECK(size_text(1000) == "1000");
+    CHECK(size_text(0) == "0");
 }
 
 // --- the file's syntax -----------------------------------------------------------------------
@@ -694,8 +775,8 @@ TEST_CASE("instance: defaults, main file without its per-FIFO keys, NAME.conf, t
     expected.identifier = "web";
     expected.tick_usec = 3'000'000;  // NAME.conf over the main file
     expected.line_max = 8192;        // the main file over the defaults
-    expected.default_priority = 3;
-    expected.format = LineFormat::logfmt;  // the flag over NAME.conf
+    expected.format.default_priority = 3;
+    expected.format.format = LineFormat::logfmt;  // the flag over NAME.conf
     CHECK(parsed.config == expected);
     CHECK(parsed.files == std::vector<std::string>{main, own});
     std::string why =
@@ -712,7 +793,7 @@ TEST_CASE("instance: defaults, main file without its per-FIFO keys, NAME.conf, t
     CHECK(parsed.config.fifo_mode == 0640u);
     CHECK(parsed.config.identifier == "webapp");
     CHECK(parsed.config.tick_usec == 9'000'000u);
-    CHECK(parsed.config.format == LineFormat::logfmt);
+    CHECK(parsed.config.format.format == LineFormat::logfmt);
     CHECK(parsed.warnings.empty());
 }
 

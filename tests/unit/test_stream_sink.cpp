@@ -132,7 +132,8 @@ TEST_CASE("stream: the header as sd_journal_stream_fd writes it, then <PRIORITY>
     Journald journald;
     StreamSink::Options defaults;  // the daemon's send buffer
     defaults.socket_path = journald.path;
-    StreamSink sink({"test", "/run/x"}, defaults);
+    StreamSink sink(defaults);
+    sink.set_origin({"test", "/run/x"});
     CHECK(sink.connections() == 0);  // connects with the first line
     CHECK(sink.send(entry("hello")) == 0);
     CHECK(sink.send(entry("  leading blanks stay", 3)) == 0);
@@ -151,7 +152,8 @@ TEST_CASE(
     Journald journald;
     StreamSink::Options options = options_for(journald);
     options.journald_line_max = 16;  // 12 bytes of text per line
-    StreamSink sink({"test", "/x"}, options);
+    StreamSink sink(options);
+    sink.set_origin({"test", "/x"});
     CHECK(sink.send(entry("")) == 0);
     CHECK(sink.send(entry(std::string_view("a\0<3>b", 6), 4)) == 0);
     CHECK(sink.send(entry("0123456789abcdefghij", 2)) == 0);
@@ -168,7 +170,8 @@ TEST_CASE(
     "stream: a full socket refuses the entry with EAGAIN and names itself; once read, "
     "every line arrives once, in order, long lines whole") {
     Journald journald;
-    StreamSink sink({"test", "/x"}, options_for(journald));
+    StreamSink sink(options_for(journald));
+    sink.set_origin({"test", "/x"});
     std::vector<std::string> sent;
     std::string received;
     int refusals = 0;
@@ -204,7 +207,8 @@ TEST_CASE(
     "stream: a receiver that read everything and closed: the sink connects again, sends "
     "the header again, and goes on with the next line; none lost or doubled") {
     Journald journald;
-    StreamSink sink({"test", "/x"}, options_for(journald));
+    StreamSink sink(options_for(journald));
+    sink.set_origin({"test", "/x"});
     for (int i = 0; i < 100; ++i)
         REQUIRE(sink.send(entry(numbered(i))) == 0);
     REQUIRE(sink.flush() == 0);
@@ -231,7 +235,8 @@ TEST_CASE(
     "stream: a connection torn down with a line written in part: that line goes again, "
     "whole, on the next connection") {
     Journald journald;
-    StreamSink sink({"test", "/x"}, options_for(journald));
+    StreamSink sink(options_for(journald));
+    sink.set_origin({"test", "/x"});
     const std::string big = numbered(1, 40'000);  // more than the socket takes while unread
     REQUIRE(sink.send(entry(numbered(0))) == 0);
     REQUIRE(sink.send(entry(big)) == 0);
@@ -260,7 +265,8 @@ TEST_CASE(
     "stream: journald away (socket file missing, then nobody listening): transient "
     "errors retried on a timer, then the lines not yet written arrive") {
     Journald journald;
-    StreamSink sink({"test", "/x"}, options_for(journald));
+    StreamSink sink(options_for(journald));
+    sink.set_origin({"test", "/x"});
     REQUIRE(sink.send(entry("before")) == 0);
     REQUIRE(sink.flush() == 0);
     REQUIRE(journald.accept_all() == 1);
@@ -289,7 +295,8 @@ TEST_CASE(
     "stream: a new identifier takes a new connection, opened once journald has read "
     "every line of the old one") {
     Journald journald;
-    StreamSink sink({"test", "/x"}, options_for(journald));
+    StreamSink sink(options_for(journald));
+    sink.set_origin({"test", "/x"});
     REQUIRE(sink.send(entry("one")) == 0);
     REQUIRE(sink.send(entry("two")) == 0);
     REQUIRE(sink.flush() == 0);
@@ -315,7 +322,8 @@ TEST_CASE(
     "stream: identifiers set before a connection exists apply to the lines taken after "
     "them") {
     Journald journald;
-    StreamSink sink({"test", "/x"}, options_for(journald));
+    StreamSink sink(options_for(journald));
+    sink.set_origin({"test", "/x"});
     sink.set_origin({"first", "/x"});
     REQUIRE(sink.send(entry("a")) == 0);
     sink.set_origin({"second", "/x"});
@@ -361,7 +369,8 @@ struct StreamRig {
         Fifo fifo = Fifo::open_or_create(path, 0600);
         writer = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         REQUIRE(writer >= 0);
-        auto owned = std::make_unique<StreamSink>(Origin{"test", path}, options_for(journald));
+        auto owned = std::make_unique<StreamSink>(options_for(journald));
+        owned->set_origin({"test", path});
         sink = owned.get();
         ChannelSettings settings;
         settings.identifier = "test";
