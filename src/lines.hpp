@@ -38,8 +38,14 @@ public:
     std::span<char> free_space();  // never empty once every line was taken
     void commit(std::size_t bytes);
 
-    std::optional<Line> front();  // the next line, or a piece of an over-long one
-    void pop();                   // consumes what front() returned
+    std::optional<Line> front() {  // the next line, or a piece of an over-long one
+        const Line* line = peek();
+        return line ? std::optional<Line>(*line) : std::nullopt;
+    }
+    // The same, as the buffer's own copy (nullptr: none): no copy made for a caller that copies
+    // the line elsewhere itself. Valid until pop() or any other call that changes the buffer.
+    const Line* peek() { return front_ ? &*front_ : scan(); }
+    void pop();  // consumes what front() returned
     // The bytes read after the line front() returned (maybe the start of the next line, maybe
     // nothing yet). Lets a reader look at the next line's first bytes without taking the line.
     std::string_view after_front() const noexcept {
@@ -61,6 +67,7 @@ public:
     void set_line_max(std::size_t line_max);
 
 private:
+    const Line* scan();  // finds the next line, sets front_
     void compact();
 
     std::size_t line_max_;

@@ -58,9 +58,7 @@ Entry LineMapper::map(const Line& line) {
     return entry;
 }
 
-Entry LineMapper::map(const Record& record) {
-    if (record.rule == MultilineRule::none)
-        return map(record.line);
+Entry LineMapper::map_joined(const Record& record) const {
     Entry entry;
     entry.message = record.line.text;
     entry.priority = record.priority.value_or(options_.default_priority);

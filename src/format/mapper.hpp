@@ -25,7 +25,9 @@ public:
     Entry map(const Line& line);
     // A record of joined lines is never read as JSON or logfmt: its MESSAGE= and PRIORITY= are
     // the record's. A record of one line is mapped as that line.
-    Entry map(const Record& record);
+    Entry map(const Record& record) {
+        return record.rule == MultilineRule::none ? map(record.line) : map_joined(record);
+    }
 
     // Whether map() would map this whole line as JSON or logfmt (text after its <N> prefix). For
     // the record joiner, which asks only about lines a rule would take. Invalidates the entry of
@@ -36,6 +38,7 @@ public:
     const FormatOptions& options() const noexcept { return options_; }
 
 private:
+    Entry map_joined(const Record& record) const;
     void map_structured(std::string_view text, std::optional<int> prefix_priority, Entry& entry);
 
     FormatOptions options_;

@@ -2,8 +2,6 @@
 
 #include <utility>
 
-#include "format/prefix.hpp"
-
 namespace pj {
 namespace {
 
@@ -43,23 +41,21 @@ RecordJoiner::RecordJoiner(LineBuffer& lines, records::Rules rules, std::uint64_
 }
 
 void RecordJoiner::rebuild_start_table() {
-    may_start_definite_.fill(false);
-    conditional_ = false;
+    bool looks_ahead = false;  // java or indent
+    for (MultilineRule rule : rules_)
+        looks_ahead = looks_ahead || rule == MultilineRule::java || rule == MultilineRule::indent;
+    looks_ahead_ = looks_ahead;
+    start_by_.fill(looks_ahead ? Start_by::next_line : Start_by::nothing);
+    if (rules_.empty())
+        return;
     for (MultilineRule rule : rules_) {
-        switch (rule) {
-        case MultilineRule::none: break;
-        case MultilineRule::python:
+        if (rule == MultilineRule::python)
             // "Traceback ...", "Stack ...", "Exception Group ..." also after blanks and "+ "
             for (unsigned char c : {'T', 'S', 'E', ' ', '\t', '+'})
-                may_start_definite_[c] = true;
-            break;
-        case MultilineRule::go:
+                start_by_[c] = Start_by::maybe;
+        if (rule == MultilineRule::go)
             for (unsigned char c : {'p', 'f'})  // "panic: ", "fatal error: "
-                may_start_definite_[c] = true;
-            break;
-        case MultilineRule::java:
-        case MultilineRule::indent: conditional_ = true; break;
-        }
+                start_by_[c] = Start_by::maybe;
     }
 }
 
@@ -123,12 +119,12 @@ void RecordJoiner::own_views() {
     first_owned_ = true;
 }
 
-std::optional<Record> RecordJoiner::front() {
+const Record* RecordJoiner::front_held() {
     if (state_ == State::emitting)
         return emitted();
     if (rules_.empty()) {
         auto line = lines_.front();
-        return line ? std::optional<Record>(Record::of(*line)) : std::nullopt;
+        return line ? out(Record::of(*line)) : nullptr;
     }
     for (;;) {
         std::optional<Line> line = lines_.front();
@@ -138,10 +134,10 @@ std::optional<Record> RecordJoiner::front() {
                 close();
                 return emitted();
             }
-            return std::nullopt;
+            return nullptr;
         }
         if (state_ == State::idle) {
-            if (auto alone = consider(*line))
+            if (const Record* alone = consider(*line))
                 return alone;
             continue;  // held: the next line decides
         }
@@ -156,14 +152,11 @@ std::optional<Record> RecordJoiner::front() {
     }
 }
 
-void RecordJoiner::pop() {
-    if (state_ != State::emitting) {
-        lines_.pop();  // front() handed out the buffer's own line
-        return;
-    }
+void RecordJoiner::pop_emitted() {
     if (++emit_next_ <= empties_.size())
         return;
     state_ = State::idle;
+    out_ = Record::of(Line{});  // front()'s fast path sets only out_.line
     rule_ = {};
     priority_.reset();
     first_owned_ = false;
@@ -187,22 +180,23 @@ RecordJoiner::Next RecordJoiner::next_line() const {
     return is_blank(after[0]) ? Next::maybe_indented : Next::not_indented;
 }
 
-std::optional<Record> RecordJoiner::consider(const Line& line) {
+const Record* RecordJoiner::consider(const Line& line) {
     if (!joinable(line))
-        return Record::of(line);
+        return out(Record::of(line));
     Split split = split_prefix(line.text);
     if (split.rest.empty())
-        return Record::of(line);  // an empty line starts nothing
-    const bool definite = may_start_definite_[static_cast<unsigned char>(split.rest[0])];
-    if (!definite && !conditional_)
-        return Record::of(line);
+        return out(Record::of(line));  // an empty line starts nothing
+    const Start_by kind = start_by_[static_cast<unsigned char>(split.rest[0])];
+    const bool definite = kind == Start_by::maybe;
+    if (kind == Start_by::nothing)
+        return out(Record::of(line));
     // The common plain line: no header can begin so, and the next line is not indented.
     Next next = next_line();
     if (!definite && next == Next::not_indented)
-        return Record::of(line);
+        return out(Record::of(line));
     Start start = decide(split.rest, next);
     if ((start.rule == MultilineRule::none && !start.wait) || structured(split.rest))
-        return Record::of(line);
+        return out(Record::of(line));
     first_ = line;
     first_owned_ = false;
     first_prefix_ = split.prefix;
@@ -211,7 +205,7 @@ std::optional<Record> RecordJoiner::consider(const Line& line) {
     state_ = State::building;
     begin_rule(start.rule);
     lines_.pop();  // first_ stays valid until free_space() or set_line_max()
-    return std::nullopt;
+    return nullptr;
 }
 
 // The first rule in Multiline='s order that takes the line; a conditional rule (java, indent)
@@ -329,12 +323,12 @@ void RecordJoiner::close() {
     emit_next_ = 0;
 }
 
-Record RecordJoiner::emitted() const {
+const Record* RecordJoiner::emitted() {
     if (emit_next_ > 0)
-        return Record::of(Line{empties_[emit_next_ - 1]});
+        return out(Record::of(Line{empties_[emit_next_ - 1]}));
     if (line_count_ == 1)  // a header no line followed: the line goes out unchanged
-        return Record::of(first_);
-    return Record{Line{text_}, rule_.rule, priority_, line_count_};
+        return out(Record::of(first_));
+    return out(Record{Line{text_}, rule_.rule, priority_, line_count_});
 }
 
 }  // namespace pj

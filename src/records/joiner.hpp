@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "format/prefix.hpp"
 #include "lines.hpp"
 #include "records/record.hpp"
 #include "records/rules.hpp"
@@ -51,8 +52,25 @@ public:
 
     std::span<char> free_space() override;
     void commit(std::size_t bytes, std::uint64_t now_usec) override;
-    std::optional<Record> front() override;
-    void pop() override;
+    // The common case inline: nothing held, and a plain line that can start no record.
+    const Record* front() override {
+        if (state_ == State::idle) {
+            const Line* line = lines_.peek();
+            if (!line)
+                return nullptr;
+            if (goes_out_alone(*line)) {
+                out_.line = *line;
+                return &out_;
+            }
+        }
+        return front_held();
+    }
+    void pop() override {
+        if (state_ != State::emitting)
+            lines_.pop();  // front() handed out the buffer's own line
+        else
+            pop_emitted();
+    }
     void finish() override;
     void release_partial(Line::Break why) override { lines_.release_partial(why); }
     bool has_partial_line() const override { return lines_.has_partial_line(); }
@@ -74,14 +92,42 @@ private:
         bool wait = false;  // a rule would take it if the next line is indented
     };
 
-    std::optional<Record> consider(const Line& line);  // idle: goes out now, or is held
+    // Certainly no record's first line, from its first byte (after a <N> prefix) and the next
+    // line's: no header can begin so, and the next line is there and not indented.
+    bool goes_out_alone(const Line& line) const noexcept {
+        std::string_view text = line.text;
+        std::size_t prefix = text.empty() || text[0] != '<' ? 0 : priority_prefix_size(text);
+        if (prefix == text.size())
+            return true;  // an empty line starts nothing
+        const Start_by kind = start_by_[static_cast<unsigned char>(text[prefix])];
+        if (kind == Start_by::nothing || line.end != Line::Break::newline || line.continues)
+            return true;
+        if (kind == Start_by::maybe) {
+            if (records::may_be_header(text.substr(prefix)))
+                return false;
+            if (!looks_ahead_)
+                return true;
+        }
+        std::string_view after = lines_.after_front();  // Start_by::next_line
+        if (after.empty() || (after[0] == '<' && after.size() < 6))
+            return false;  // not read yet, or maybe a prefix not read whole
+        const char next = after[after[0] == '<' ? priority_prefix_size(after) : 0];
+        return next != ' ' && next != '\t';
+    }
+    const Record* front_held();
+    void pop_emitted();
+    const Record* consider(const Line& line);  // idle: the line if it goes out now, or nullptr
+    const Record* out(const Record& record) {
+        out_ = record;
+        return &out_;
+    }
     Start decide(std::string_view rest, Next next) const;
     MultilineRule decide_with(std::string_view rest, const Line& next);
     bool take(const Line& line);  // building: adds the line to the record, or says it ends it
     void hold(const Line& line, MultilineRule rule);
     void begin_rule(MultilineRule rule);
     void close();
-    Record emitted() const;
+    const Record* emitted();
     void expire_if_due(std::uint64_t now_usec);
     void own_views();
     bool structured(std::string_view rest) const { return structured_ && structured_(rest); }
@@ -93,11 +139,18 @@ private:
     std::uint64_t timeout_usec_;
     StructuredTest structured_;
     RecordLimits limits_;
-    // Per first byte of a line (after its prefix): may_start_definite: a python or go header may
-    // begin so; conditional_: java or indent is on, which look at the next line.
-    std::array<bool, 256> may_start_definite_{};
-    bool conditional_ = false;
+    // What a line's first byte says about whether it may start a record, for goes_out_alone().
+    enum class Start_by : std::uint8_t {
+        nothing,    // no rule's record can start so (every byte when Multiline= is empty)
+        maybe,      // a python or go header may begin so: look closer
+        next_line,  // only java or indent could take it, if the next line is indented
+    };
+    std::array<Start_by, 256> start_by_{};
+    bool looks_ahead_ = false;  // java or indent is on
 
+    // What front() hands out. While idle its rule, priority and count are a single line's, so the
+    // fast path sets only its line.
+    Record out_ = Record::of(Line{});
     State state_ = State::idle;
     bool finished_ = false;
     std::uint64_t arrival_usec_ = 0;  // the last commit() that brought bytes

@@ -38,9 +38,7 @@ struct Record {
     std::size_t lines = 1;  // how many lines of the input this record is
 
     static Record of(const Line& line) noexcept {
-        Record record;
-        record.line = line;
-        return record;
+        return Record{line, MultilineRule::none, std::nullopt, 1};
     }
 };
 
@@ -57,8 +55,10 @@ public:
     virtual std::span<char> free_space() = 0;
     virtual void commit(std::size_t bytes, std::uint64_t now_usec) = 0;
 
-    virtual std::optional<Record> front() = 0;  // nullopt: nothing to hand out now
-    virtual void pop() = 0;                     // consumes what front() returned
+    // nullptr: nothing to hand out now. The record is the source's own (a pointer, not a value:
+    // returning a Record by value costs a store-forwarding stall per line).
+    virtual const Record* front() = 0;
+    virtual void pop() = 0;  // consumes what front() returned
 
     // No more input will come: whatever is held goes out (a pending record whole).
     virtual void finish() = 0;

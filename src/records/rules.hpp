@@ -41,6 +41,20 @@ bool is_java_exception(std::string_view text) noexcept;
 // go
 bool is_go_header(std::string_view text) noexcept;
 
+// Whether `text` may be a python or go header, cheaply (a size or a few bytes compared): false
+// means it is none, true that python_header() or is_go_header() must look.
+constexpr bool may_be_header(std::string_view text) noexcept {
+    if (text.empty())
+        return false;
+    switch (text[0]) {
+    case 'T': return text.size() == 34;  // "Traceback (most recent call last):"
+    case 'S': return text.size() == 30;  // "Stack (most recent call last):"
+    case 'p': return text.starts_with("panic: ");
+    case 'f': return text.starts_with("fatal error: ");
+    default: return text.ends_with("Exception Group Traceback (most recent call last):");
+    }
+}
+
 // Where a rule's record is after the lines it took so far.
 struct RuleState {
     enum class Python {

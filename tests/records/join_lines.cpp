@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
         [&mapper](std::string_view text) { return mapper.maps_structured(text); });
     std::string out;
     auto take_all = [&] {
-        while (auto record = joiner.front()) {
+        while (const pj::Record* record = joiner.front()) {
             pj::Entry entry = mapper.map(*record);
             out = "{\"message\": ";
             print_json_string(out, entry.message);

@@ -84,7 +84,7 @@ struct Stage {
     }
 
     void take(std::vector<Out>& out) {
-        while (auto record = joiner.front()) {
+        while (const pj::Record* record = joiner.front()) {
             pj::Entry entry = mapper.map(*record);
             out.push_back({std::string(entry.message), entry.priority, std::string(entry.multiline),
                            entry.structured});
