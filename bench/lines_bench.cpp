@@ -12,6 +12,12 @@
 // bytes with 8 keys and one level of nesting, as pino writes them (Format=auto), and logfmt lines
 // of the same content (Format=logfmt); 4096 distinct lines mapped in turn, LINES maps per repeat.
 //
+// Records (Multiline=), through the RecordSource seam as the channel drives it, Format=auto: the
+// same plain input with Multiline= empty (RecordJoiner passing lines through) and with the default
+// rules (python java go); the same with every line beginning "Served" (a byte a python header may
+// begin with, so the header compare runs); and a mix in which 5 % of the lines are Python
+// tracebacks (10-line records among 190 plain lines), with both settings. ns per input line.
+//
 // Prints one JSON object; times are steady_clock (or, with "cpu", the thread's CPU time: on a
 // shared machine the steadier figure), best, median and worst of REPEATS.
 #include <algorithm>
@@ -26,6 +32,7 @@
 
 #include "format/mapper.hpp"
 #include "lines.hpp"
+#include "records/joiner.hpp"
 
 namespace {
 
@@ -52,6 +59,76 @@ std::string make_input(std::size_t lines) {
 struct Totals {
     std::uint64_t lines = 0;
     std::uint64_t checksum = 0;
+};
+
+// Plain lines all beginning with 'S' ("Served ..."), the size of make_input()'s.
+std::string make_served_input(std::size_t lines) {
+    std::string out = make_input(lines);
+    for (std::size_t at = 0; at < out.size();) {
+        std::size_t start = out[at] == '<' ? at + 3 : at;
+        std::memcpy(&out[start], "Served", 6);
+        at = out.find('\n', at) + 1;
+    }
+    return out;
+}
+
+// 5 % of the lines in Python tracebacks: 190 plain lines, then a 10-line traceback, and again.
+std::string make_mix_input(std::size_t lines) {
+    const std::string plain = make_input(190);
+    const std::string traceback =
+        "Traceback (most recent call last):\n"
+        "  File \"/usr/lib/python3/dist-packages/app/server.py\", line 118, in handle\n"
+        "    response = self.dispatch(request)\n"
+        "  File \"/usr/lib/python3/dist-packages/app/server.py\", line 97, in dispatch\n"
+        "    return handler(request, **arguments)\n"
+        "  File \"/usr/lib/python3/dist-packages/app/views.py\", line 42, in show_item\n"
+        "    item = self.store.load(item_id)\n"
+        "  File \"/usr/lib/python3/dist-packages/app/store.py\", line 12, in load\n"
+        "    return json.loads(self.path.read_text())\n"
+        "json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\n";
+    std::string out;
+    for (std::size_t i = 0; i < lines; i += 200)
+        out += plain + traceback;
+    return out;
+}
+
+// Through the seam, not devirtualized: as a channel that holds a RecordSource would call it.
+[[gnu::noinline]] Totals drain_records(pj::RecordSource& source, pj::LineMapper& mapper,
+                                       const std::string& input) {
+    Totals totals;
+    std::size_t offset = 0;
+    while (offset < input.size()) {
+        auto space = source.free_space();
+        std::size_t n =
+            std::min({space.size(), input.size() - offset, pj::LineBuffer::default_read_size});
+        std::memcpy(space.data(), input.data() + offset, n);
+        offset += n;
+        source.commit(n, 0);
+        while (const pj::Record* record = source.front()) {
+            pj::Entry entry = mapper.map(*record);
+            totals.checksum += entry.message.size() * 8 + static_cast<unsigned>(entry.priority);
+            totals.lines += record->lines;
+            source.pop();
+        }
+    }
+    source.finish();
+    while (const pj::Record* record = source.front()) {
+        totals.lines += record->lines;
+        source.pop();
+    }
+    return totals;
+}
+
+struct RecordsRun {
+    pj::records::Rules rules;
+    Totals operator()(const std::string& input) const {
+        pj::LineBuffer buffer(48 * 1024);
+        pj::LineMapper mapper({.format = pj::LineFormat::automatic});
+        pj::RecordJoiner joiner(
+            buffer, rules, pj::RecordJoiner::default_timeout_usec,
+            [&mapper](std::string_view text) { return mapper.maps_structured(text); });
+        return drain_records(joiner, mapper, input);
+    }
 };
 
 Totals run_linebuffer(const std::string& input, pj::LineFormat format) {
@@ -209,6 +286,29 @@ int main(int argc, char** argv) {
                                   lines, repeats, js);
     auto lf_ns = time_ns_per_line(MapRun{&logfmt_lines, pj::LineFormat::logfmt, lines}, input,
                                   lines, repeats, lf);
+    // Records: off and default alternate too, on each input.
+    const RecordsRun records_off{{}}, records_on{pj::records::default_rules()};
+    const std::string served = make_served_input(lines);
+    const std::string mix = make_mix_input(lines);
+    const std::size_t mix_lines =
+        static_cast<std::size_t>(std::count(mix.begin(), mix.end(), '\n'));
+    Totals ro, rd, so, sd, mo, md;
+    std::vector<double> ro_ns, rd_ns, so_ns, sd_ns, mo_ns, md_ns;
+    for (int r = 0; r < repeats; ++r) {
+        ro_ns.push_back(time_ns_per_line(records_off, input, lines, 1, ro)[0]);
+        rd_ns.push_back(time_ns_per_line(records_on, input, lines, 1, rd)[0]);
+        so_ns.push_back(time_ns_per_line(records_off, served, lines, 1, so)[0]);
+        sd_ns.push_back(time_ns_per_line(records_on, served, lines, 1, sd)[0]);
+        mo_ns.push_back(time_ns_per_line(records_off, mix, mix_lines, 1, mo)[0]);
+        md_ns.push_back(time_ns_per_line(records_on, mix, mix_lines, 1, md)[0]);
+    }
+    for (auto* ns : {&ro_ns, &rd_ns, &so_ns, &sd_ns, &mo_ns, &md_ns})
+        std::sort(ns->begin(), ns->end());
+    if (ro.lines != lines || rd.lines != lines || so.lines != lines || sd.lines != lines ||
+        mo.lines != mix_lines || md.lines != mix_lines || ro.checksum != rd.checksum) {
+        std::fprintf(stderr, "records: line count or checksum wrong\n");
+        return 1;
+    }
     if (lb.lines != lines || la.lines != lines || mc.lines != lines) {
         std::fprintf(stderr, "line count wrong: LineBuffer %llu/%llu, memchr %llu, expected %zu\n",
                      static_cast<unsigned long long>(lb.lines),
@@ -233,10 +333,16 @@ int main(int argc, char** argv) {
         "\"memchr_ns_per_line\": %s, "
         "\"json_bytes_per_line\": %.1f, \"json_map_ns_per_line\": %s, "
         "\"logfmt_bytes_per_line\": %.1f, \"logfmt_map_ns_per_line\": %s, "
+        "\"records_off_ns_per_line\": %s, \"records_default_ns_per_line\": %s, "
+        "\"served_records_off_ns_per_line\": %s, \"served_records_default_ns_per_line\": %s, "
+        "\"mix_lines\": %zu, \"mix_records_off_ns_per_line\": %s, "
+        "\"mix_records_default_ns_per_line\": %s, "
         "\"checksum\": %llu}\n",
         lines, input.size(), repeats, use_cpu_clock ? "thread-cpu" : "steady",
         figures(lb_ns).c_str(), figures(la_ns).c_str(), figures(mc_ns).c_str(),
         average_size(json_lines), figures(js_ns).c_str(), average_size(logfmt_lines),
-        figures(lf_ns).c_str(), static_cast<unsigned long long>(lb.checksum));
+        figures(lf_ns).c_str(), figures(ro_ns).c_str(), figures(rd_ns).c_str(),
+        figures(so_ns).c_str(), figures(sd_ns).c_str(), mix_lines, figures(mo_ns).c_str(),
+        figures(md_ns).c_str(), static_cast<unsigned long long>(lb.checksum));
     return 0;
 }

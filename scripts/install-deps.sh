@@ -17,10 +17,13 @@ packages=(
   debhelper dpkg-dev build-essential lintian systemd-journal-remote
   # tests: real loggers' output (the npm ones: tests/loggers/package.json)
   python3-structlog python3-pythonjsonlogger
+  # tests: real crash reports (tests/records/): a Java program compiled and a Go program built
+  # at test time
+  default-jdk-headless golang-go
   # fuzzing (scripts/fuzz): clang with its libFuzzer runtime, llvm-symbolizer for the stacks
   clang-14 libclang-rt-14-dev llvm-14
-  # benchmarks
-  python3-systemd
+  # benchmarks (libpcre2-dev: bench/rules_pcre2.cpp, the rules measured against PCRE2)
+  python3-systemd libpcre2-dev
 )
 
 missing=()

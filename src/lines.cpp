@@ -24,9 +24,7 @@ void LineBuffer::commit(std::size_t bytes) {
         release_.reset();  // the line is not idle after all
 }
 
-std::optional<Line> LineBuffer::front() {
-    if (front_)
-        return front_;
+const Line* LineBuffer::scan() {
     const char* begin = storage_.get() + begin_;
     std::size_t size = end_ - begin_;
     if (const void* nl = std::memchr(begin + scanned_, '\n', size - scanned_)) {
@@ -38,10 +36,10 @@ std::optional<Line> LineBuffer::front() {
             // The '\n' came in one read with the line: cut it as if it had come in pieces.
             front_ = Line{{begin, line_max_}, Line::Break::line_max, in_long_line_};
             front_size_ = line_max_;
-            return front_;
+            return &*front_;
         }
         front_ = Line{{begin, length}, Line::Break::newline, in_long_line_};
-        return front_;
+        return &*front_;
     }
     scanned_ = size;
     // Cut only once more than line_max bytes wait, so a line of exactly line_max is never cut;
@@ -50,24 +48,24 @@ std::optional<Line> LineBuffer::front() {
     if (size > line_max_ && !maybe_crlf) {
         front_ = Line{{begin, line_max_}, Line::Break::line_max, in_long_line_};
         front_size_ = line_max_;
-        return front_;
+        return &*front_;
     }
     if ((finished_ || release_) && size > 0) {
         // A held line of LineMax bytes and a '\r' still goes out in pieces of at most LineMax.
         if (size > line_max_) {
             front_ = Line{{begin, line_max_}, Line::Break::line_max, in_long_line_};
             front_size_ = line_max_;
-            return front_;
+            return &*front_;
         }
         front_ = Line{{begin, size}, finished_ ? Line::Break::eof : *release_, in_long_line_};
         front_size_ = size;
-        return front_;
+        return &*front_;
     }
-    return std::nullopt;
+    return nullptr;
 }
 
 void LineBuffer::pop() {
-    if (!front_ && !front())
+    if (!front_ && !scan())
         return;
     in_long_line_ = front_->end == Line::Break::line_max;
     if (front_->end == Line::Break::eof || front_->end == Line::Break::timeout)

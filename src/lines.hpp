@@ -27,7 +27,8 @@ struct Line {
 // comes out in pieces of line_max bytes, so no line is ever dropped and memory stays bounded.
 //
 // Use: read into free_space(), commit() what was read, then take lines with front()/pop() until
-// front() is empty. Lines point into the buffer and are valid until the next commit().
+// front() is empty. Lines point into the buffer and are valid until the next free_space()
+// (which may rewind or compact, so the next read overwrites them) or set_line_max().
 class LineBuffer {
 public:
     static constexpr std::size_t default_read_size = 64 * 1024;  // one pipe's worth
@@ -37,8 +38,21 @@ public:
     std::span<char> free_space();  // never empty once every line was taken
     void commit(std::size_t bytes);
 
-    std::optional<Line> front();  // the next line, or a piece of an over-long one
-    void pop();                   // consumes what front() returned
+    std::optional<Line> front() {  // the next line, or a piece of an over-long one
+        const Line* line = peek();
+        return line ? std::optional<Line>(*line) : std::nullopt;
+    }
+    // The same, as the buffer's own copy (nullptr: none): no copy made for a caller that copies
+    // the line elsewhere itself. Valid until pop() or any other call that changes the buffer.
+    const Line* peek() { return front_ ? &*front_ : scan(); }
+    void pop();  // consumes what front() returned
+    // The bytes read after the line front() returned (maybe the start of the next line, maybe
+    // nothing yet). Lets a reader look at the next line's first bytes without taking the line.
+    std::string_view after_front() const noexcept {
+        return front_ ? std::string_view(storage_.get() + begin_ + front_size_,
+                                         end_ - begin_ - front_size_)
+                      : std::string_view();
+    }
 
     // No more input will come: from now on front() also hands out what is left after the last
     // '\n' as a Break::eof line.
@@ -53,6 +67,7 @@ public:
     void set_line_max(std::size_t line_max);
 
 private:
+    const Line* scan();  // finds the next line, sets front_
     void compact();
 
     std::size_t line_max_;

@@ -21,6 +21,9 @@ struct Entry {
     // reason, sent as PIPEJOURNAL_FORMAT_ERROR= so the writer can be found.
     std::string_view format_error;
     bool structured = false;  // the line's own fields were mapped (counted in STATUS=)
+    // PIPEJOURNAL_MULTILINE=: the rule of Multiline= that joined this entry's lines (rule_name());
+    // empty for a single line.
+    std::string_view multiline;
 };
 
 // journal field values of PIPEJOURNAL_LINE_BREAK=; empty for a line that ended in '\n'.

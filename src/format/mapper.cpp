@@ -58,6 +58,23 @@ Entry LineMapper::map(const Line& line) {
     return entry;
 }
 
+Entry LineMapper::map_joined(const Record& record) const {
+    Entry entry;
+    entry.message = record.line.text;
+    entry.priority = record.priority.value_or(options_.default_priority);
+    entry.multiline = rule_name(record.rule);
+    return entry;
+}
+
+bool LineMapper::maps_structured(std::string_view text) {
+    const LineFormat format = options_.format;
+    if (format == LineFormat::plain || (format == LineFormat::automatic && !starts_like_json(text)))
+        return false;
+    Entry scratch;
+    map_structured(text, std::nullopt, scratch);
+    return scratch.structured;
+}
+
 void LineMapper::map_structured(std::string_view text, std::optional<int> prefix_priority,
                                 Entry& entry) {
     builder_.start();

@@ -7,6 +7,7 @@
 #include "format/fields.hpp"
 #include "format/options.hpp"
 #include "lines.hpp"
+#include "records/record.hpp"
 
 namespace pj {
 
@@ -22,11 +23,22 @@ public:
     // The entry for one line; it is valid until the next map() and while the line is. Pieces of
     // an over-long line keep the priority of the line's first piece.
     Entry map(const Line& line);
+    // A record of joined lines is never read as JSON or logfmt: its MESSAGE= and PRIORITY= are
+    // the record's. A record of one line is mapped as that line.
+    Entry map(const Record& record) {
+        return record.rule == MultilineRule::none ? map(record.line) : map_joined(record);
+    }
+
+    // Whether map() would map this whole line as JSON or logfmt (text after its <N> prefix). For
+    // the record joiner, which asks only about lines a rule would take. Invalidates the entry of
+    // the last map().
+    bool maps_structured(std::string_view text);
 
     void set_options(FormatOptions options);
     const FormatOptions& options() const noexcept { return options_; }
 
 private:
+    Entry map_joined(const Record& record) const;
     void map_structured(std::string_view text, std::optional<int> prefix_priority, Entry& entry);
 
     FormatOptions options_;

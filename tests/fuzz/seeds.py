@@ -2,9 +2,12 @@
 """Writes the seed corpora in tests/fuzz/corpus/: the cases each target should start from, named
 for what they hold. The binary layouts are those described at the top of each fuzz_<name>.cpp.
 Run it after changing a layout; the files are committed."""
+import os
 import pathlib
 import shutil
 import struct
+import subprocess
+import tempfile
 
 corpus = pathlib.Path(__file__).parent / "corpus"
 
@@ -32,6 +35,37 @@ def native_seed(fields):
     return out
 
 
+def records_seed(rules, payload, line_max=200, lines=16, size=4096, chunks=(255,), rotate=0):
+    """rules: names out of python java go indent."""
+    bits = sum(1 << ["python", "java", "go", "indent"].index(r) for r in rules)
+    out = bytes([bits | rotate << 4, line_max - 1, lines - 1]) + struct.pack(">H", size - 1)
+    return out + bytes([len(chunks) - 1] + [c - 1 for c in chunks]) + payload
+
+
+def real_reports():
+    """Crash reports as the real programs write them (tests/records/), made when seeding."""
+    here = pathlib.Path(__file__).parents[1] / "records"
+    reports = {}
+    for name in ["raise_from", "implicit", "exception_group", "stack_info", "recursion"]:
+        reports["python-" + name] = subprocess.run(
+            ["/usr/bin/python3", str(here / "gen_python.py"), name], capture_output=True).stderr
+    with tempfile.TemporaryDirectory() as work:
+        subprocess.run(["javac", "-d", work, str(here / "Crash.java")], check=True)
+        for name in ["caused_by", "suppressed", "multiline_message", "thread"]:
+            reports["java-" + name] = subprocess.run(
+                ["java", "-cp", work, "Crash", name], capture_output=True).stderr
+        env = dict(os.environ, GOCACHE=work + "/cache", GOPATH=work + "/go", GO111MODULE="off")
+        subprocess.run(["go", "build", "-o", work + "/crash", str(here / "crash.go")], check=True,
+                       env=env, cwd=work)
+        for name in ["recovered", "nil", "deadlock"]:
+            reports["go-" + name] = subprocess.run([work + "/crash", name],
+                                                   capture_output=True).stderr
+    return reports
+
+
+REPORTS = real_reports()
+AROUND = b'<6>starting\n{"level":"info","msg":"ready"}\nplain line\n'
+
 seeds = {
     "lines": {
         "one-read": lines_seed(16, 64, [(64, False, 0)], b"first\nsecond\r\nthird"),
@@ -46,6 +80,23 @@ seeds = {
         "line-max-changes": lines_seed(20, 16, [(6, False, 8), (6, False, 22), (6, False, 1)],
                                        b"0123456789abcdefghij\nklmnop\r\nqrs"),
         "no-finish": lines_seed(5, 4, [(3, False, 0)], b"abc\ndefghij", finish_at_end=False),
+    },
+    "records": {
+        **{name: records_seed(["python", "java", "go"], AROUND + report + AROUND,
+                              line_max=255, lines=16, chunks=(61, 7, 255))
+           for name, report in REPORTS.items()},
+        "back-to-back": records_seed(["python", "java", "go"],
+                                     REPORTS["python-implicit"] + REPORTS["java-caused_by"]
+                                     + REPORTS["go-nil"] + REPORTS["python-stack_info"],
+                                     line_max=255, chunks=(1, 100)),
+        "indent-first": records_seed(["indent", "python"], b"config:\n  a: 1\n<3>\tb\n"
+                                     + REPORTS["python-raise_from"], rotate=3),
+        "bounds": records_seed(["go"], REPORTS["go-deadlock"] * 3, lines=3, size=60),
+        "prefixes": records_seed(["java", "go"], b"<2>java.lang.Error: x\n<5>\tat a\n<03>panic: p"
+                                 b"\n\n<007>goroutine 1 [running]:\n<3\n\t<4>x\n"),
+        "json-and-cut": records_seed(["python", "java", "indent"],
+                                     b'{"msg":"IOException: x"}\n  {"a":1}\nTraceback (most recent'
+                                     b' call last):\n  ' + b"f" * 40 + b"\nE: x\r\n", line_max=16),
     },
     "prefix": {
         "n": b"<3>disk almost full",
