@@ -210,19 +210,21 @@ struct TimeoutValue : DurationValue {
     std::string expected() const { return range_text() + " or infinity"; }
 };
 
-// Bytes, or with a K or M suffix, within [min, max].
+// Bytes, or with a K or M suffix, within [min, max]; with `zero`, also 0 (none).
 struct SizeValue {
     using type = std::size_t;
     std::size_t min = kib, max = 16 * mib;
+    bool zero = false;
     std::optional<type> parse(std::string_view text) const {
         auto size = parse_size(text);
-        if (!size || *size < min || *size > max)
+        if (!size || ((*size < min || *size > max) && !(zero && *size == 0)))
             return std::nullopt;
         return size;
     }
     std::string show(type size) const { return size_text(size); }
     std::string expected() const {
-        return "a size of " + size_text(min) + ".." + size_text(max) + " in bytes (e.g. 48K, 1M)";
+        return std::string(zero ? "0 or " : "") + "a size of " + size_text(min) + ".." +
+               size_text(max) + " in bytes (e.g. 48K, 1M)";
     }
 };
 
@@ -358,6 +360,8 @@ constexpr Setting setting_table[] = {
     row<TransportValue{}, &Config::transport>("Transport", nullptr, any_file),
     row<TimeoutValue{}, &Config::partial_line_timeout_usec>("PartialLineTimeoutSec", nullptr,
                                                             any_file),
+    row<SizeValue{.min = kib, .max = 1024 * mib, .zero = true}, &Config::backlog_max>(
+        "BacklogMax", nullptr, any_file),
 };
 
 // What --help says of each flag; the default and the names it takes come from the table.

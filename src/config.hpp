@@ -38,6 +38,9 @@ struct Config {
     Transport transport = Transport::native;
     // A partial line with no new bytes for this long is forwarded; nullopt: never (infinity).
     std::optional<uint64_t> partial_line_timeout_usec = 1'000'000;
+    // What is held for a journald that does not take entries, at most; 0: nothing (writers wait
+    // in the pipe). 16M: half a minute of a busy writer (docs/design.md "The backlog").
+    std::size_t backlog_max = 16 * 1024 * 1024;
 
     bool operator==(const Config&) const = default;
 };

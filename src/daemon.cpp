@@ -172,6 +172,7 @@ void Daemon::channel_finished(Channel&) {
 
 void Daemon::on_tick() {
     ++ticks_;
+    log::flush_pending();
     refresh_status();
     ChannelCounters total;
     for (const auto& channel : channels_) {

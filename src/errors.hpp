@@ -1,6 +1,7 @@
 // Errors that end the program with a specific exit status (LSB codes, as systemd names them).
 #pragma once
 
+#include <cerrno>
 #include <stdexcept>
 #include <string>
 
@@ -36,5 +37,21 @@ class UsageError : public std::runtime_error {
 class ConfigError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+// A failure that passes: the receiver may take the entry later. journald is busy (its queue is
+// full) or restarting (its socket is gone or refuses for a moment), or a non-blocking descriptor
+// is full.
+constexpr bool is_transient(int negative_errno) noexcept {
+    switch (-negative_errno) {
+    case EINTR:
+    case EAGAIN:
+    case ENOBUFS:
+    case ENOMEM:
+    case ECONNREFUSED:  // journald restarting: its socket exists, nobody listens yet
+    case ENOENT:        // journald restarting: its socket is not there yet
+        return true;
+    default: return false;
+    }
+}
 
 }  // namespace pj

@@ -4,8 +4,13 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <cerrno>
+#include <deque>
 #include <memory>
+#include <string>
 #include <vector>
+
+#include "errors.hpp"
 
 namespace pj::log {
 namespace {
@@ -20,6 +25,66 @@ const Record* current_record = nullptr;
 int last_send_result = 0;  // of the record the journal sink sent last
 
 constexpr std::string_view priority_values[] = {"0", "1", "2", "3", "4", "5", "6", "7"};
+
+// Our own entries that journald did not take at once (busy, frozen, restarting): kept in order and
+// sent before the next one, so that no log call ever waits for journald. Past the bound they are
+// counted, and the count is said once journald takes entries again.
+class Pending {
+public:
+    static constexpr std::size_t entries_max = 256;
+    static constexpr std::size_t bytes_max = 256 * 1024;
+
+    // 0 when sent or kept for later, a negative errno when journald cannot take it at all.
+    int send(std::string&& wire) {
+        flush();
+        if (entries_.empty()) {
+            int r = journal::send_wire(wire);
+            if (r >= 0 || !is_transient(r))
+                return r;
+        }
+        if (entries_.size() == entries_max || bytes_ + wire.size() > bytes_max) {
+            ++dropped_;
+            return -ENOBUFS;
+        }
+        bytes_ += wire.size();
+        entries_.push_back(std::move(wire));
+        return 0;
+    }
+
+    // Sends what is kept, in order, until journald refuses again.
+    void flush() {
+        while (!entries_.empty()) {
+            int r = journal::send_wire(entries_.front());
+            if (r < 0 && is_transient(r))
+                return;
+            bytes_ -= entries_.front().size();
+            entries_.pop_front();
+        }
+        if (dropped_ > 0) {
+            uint64_t dropped = std::exchange(dropped_, 0);
+            std::string text = "journald did not take " + std::to_string(dropped) +
+                               " of pipejournal's own entries for a while; they are lost";
+            std::string count = std::to_string(dropped);
+            const journal::Field fields[] = {{"MESSAGE", text},
+                                             {"PRIORITY", "4"},
+                                             {"SYSLOG_IDENTIFIER", "pipejournal"},
+                                             {"PIPEJOURNAL_DROPPED", count}};
+            std::string wire;
+            if (journal::encode(fields, wire) == 0 && journal::send_wire(wire) < 0)
+                dropped_ += dropped;  // said next time
+        }
+    }
+
+private:
+    std::deque<std::string> entries_;
+    std::size_t bytes_ = 0;
+    uint64_t dropped_ = 0;
+};
+
+Pending& pending() {
+    static Pending instance;
+    return instance;
+}
 
 int syslog_priority(spdlog::level::level_enum level) {
     switch (level) {
@@ -53,7 +118,10 @@ protected:
             for (const Field& field : current_record->fields)
                 fields.push_back({field.name.view(), field.value});
         }
-        last_send_result = journal::send(fields);  // write() tells the caller
+        std::string wire;
+        last_send_result = journal::encode(fields, wire);
+        if (last_send_result == 0)
+            last_send_result = pending().send(std::move(wire));  // write() tells the caller
     }
     void flush_() override {}
 };
@@ -98,6 +166,10 @@ void setup(Target target, LogLevel level) {
 void set_level(LogLevel level) {
     if (logger())
         logger()->set_level(to_spdlog(level));
+}
+
+void flush_pending() {
+    pending().flush();
 }
 
 bool write(LogLevel level, const MessageId* id, std::string_view text, Fields fields,

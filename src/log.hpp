@@ -67,9 +67,12 @@ enum class Target { journal, stderr_text };
 Target detect_target();  // the journal when stderr is connected to it (JOURNAL_STREAM)
 void setup(Target target, LogLevel level);
 void set_level(LogLevel level);
+// Sends our own entries that journald did not take when they were written (the daemon's tick).
+void flush_pending();
 
-// False when the journal did not take the entry (journald gone: the caller may say it again
-// later); true when it was sent, written to stderr, or is below the log level.
+// False when the journal did not take the entry and will not later (journald gone, or too many of
+// ours waiting: the caller may say it again later); true when it was sent, kept to be sent once
+// journald takes entries again, written to stderr, or is below the log level. Never waits.
 bool write(LogLevel level, const MessageId* id, std::string_view text, Fields fields,
            const std::source_location& where);
 

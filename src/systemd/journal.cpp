@@ -68,27 +68,25 @@ int decode(std::string_view wire, std::vector<std::pair<std::string, std::string
     return 0;
 }
 
-Socket::Socket(std::string path, uint64_t send_timeout_usec)
-    : send_timeout_usec_(send_timeout_usec) {
-    address_.sun_family = AF_UNIX;
-    std::size_t length = std::min(path.size(), sizeof address_.sun_path - 1);
-    std::memcpy(address_.sun_path, path.data(), length);
-    address_size_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + length + 1);
-}
+Socket::Socket(std::string path) : path_(std::move(path)) {}
 
-int Socket::open_socket() noexcept {
+int Socket::connect_socket() noexcept {
     if (fd_)
         return fd_.get();
-    UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path_.size() >= sizeof address.sun_path)
+        return -ENAMETOOLONG;
+    std::memcpy(address.sun_path, path_.data(), path_.size());
+    UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!fd)
-        return -errno;
-    timeval timeout{static_cast<time_t>(send_timeout_usec_ / 1'000'000),
-                    static_cast<suseconds_t>(send_timeout_usec_ % 1'000'000)};
-    if (setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) < 0)
         return -errno;
     // Room for large entries in one datagram; the kernel caps it at wmem_max. Best effort.
     int buffer = 8 * 1024 * 1024;
     (void)setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
+    auto size = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path_.size() + 1);
+    if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), size) < 0)
+        return -errno;  // ENOENT, ECONNREFUSED: journald's socket is not there (yet)
     fd_ = std::move(fd);
     return fd_.get();
 }
@@ -96,22 +94,31 @@ int Socket::open_socket() noexcept {
 int Socket::send(std::span<const Field> fields) noexcept {
     if (int r = encode(fields, wire_); r < 0)
         return r;
-    int fd = open_socket();
+    return send_wire(wire_);
+}
+
+int Socket::send_wire(std::string_view entry) noexcept {
+    int fd = connect_socket();
     if (fd < 0)
         return fd;
-    iovec data{wire_.data(), wire_.size()};
-    msghdr message{};
-    message.msg_name = &address_;
-    message.msg_namelen = address_size_;
-    message.msg_iov = &data;
-    message.msg_iovlen = 1;
-    if (sendmsg(fd, &message, MSG_NOSIGNAL) >= 0)
-        return 0;
-    // Too large for one datagram: hand journald a sealed memfd holding the entry, as libsystemd
-    // does.
-    if (errno == EMSGSIZE || errno == ENOBUFS)
-        return send_in_memfd(wire_);
-    return -errno;
+    for (;;) {
+        if (::send(fd, entry.data(), entry.size(), MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+            return 0;
+        int error = errno;
+        switch (error) {
+        case EINTR: continue;
+        // Too large for one datagram: hand journald a sealed memfd holding the entry, as
+        // libsystemd does.
+        case EMSGSIZE:
+        case ENOBUFS: return send_in_memfd(entry);
+        // The peer went away (journald's socket unit stopped): connect again next time.
+        case ECONNREFUSED:
+        case ENOTCONN:
+        case EPIPE:
+        case ECONNRESET: fd_.reset(); return -ECONNREFUSED;
+        default: return -error;
+        }
+    }
 }
 
 int Socket::send_in_memfd(std::string_view entry) noexcept {
@@ -131,8 +138,6 @@ int Socket::send_in_memfd(std::string_view entry) noexcept {
         return -errno;
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr message{};
-    message.msg_name = &address_;
-    message.msg_namelen = address_size_;
     message.msg_control = control;
     message.msg_controllen = sizeof control;
     cmsghdr* header = CMSG_FIRSTHDR(&message);
@@ -141,14 +146,14 @@ int Socket::send_in_memfd(std::string_view entry) noexcept {
     header->cmsg_len = CMSG_LEN(sizeof(int));
     int passed = memfd.get();
     std::memcpy(CMSG_DATA(header), &passed, sizeof(int));
-    if (sendmsg(fd_.get(), &message, MSG_NOSIGNAL) < 0)
+    if (sendmsg(fd_.get(), &message, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
         return -errno;
     return 0;
 }
 
-int send(std::span<const Field> fields) noexcept {
+int send_wire(std::string_view entry) noexcept {
     static Socket journal;
-    return journal.send(fields);
+    return journal.send_wire(entry);
 }
 
 bool socket_present() noexcept {

@@ -62,33 +62,34 @@ int decode(std::string_view wire, std::vector<std::pair<std::string, std::string
 
 inline constexpr const char* default_socket_path = "/run/systemd/journal/socket";
 
-// A datagram socket to journald. Unlike sd_journal_sendv(3), which returns success when the
-// socket is missing and blocks without limit on a journald that does not read, send() reports
-// every failure (-ENOENT, -ECONNREFUSED, ...) and waits at most send_timeout_usec for room in
-// journald's queue before it returns -EAGAIN: the caller pauses instead of blocking its loop.
-// A busy but working journald costs one blocking sendmsg per entry, as with libsystemd.
+// A datagram socket connected to journald, non-blocking. Unlike sd_journal_sendv(3), which
+// returns success when the socket is missing and blocks without limit on a journald that does not
+// read, send() reports every failure and never waits: -EAGAIN when journald's queue is full (wait
+// for EPOLLOUT on fd(): on a connected datagram socket it follows journald's receive queue),
+// -ENOENT or -ECONNREFUSED while journald's socket is missing or nobody listens (the next send
+// connects again). Connected, the kernel looks the peer up once, not by path for every datagram.
 class Socket {
 public:
-    explicit Socket(std::string path = default_socket_path, uint64_t send_timeout_usec = 100'000);
+    explicit Socket(std::string path = default_socket_path);
     Socket(const Socket&) = delete;
     Socket& operator=(const Socket&) = delete;
 
     int send(std::span<const Field> fields) noexcept;  // 0 or a negative errno
+    int send_wire(std::string_view entry) noexcept;    // an entry encode() made
+    int fd() const noexcept { return fd_.get(); }      // -1 while not connected
 
 private:
-    int open_socket() noexcept;
+    int connect_socket() noexcept;
     int send_in_memfd(std::string_view entry) noexcept;
 
     UniqueFd fd_;
+    std::string path_;
     std::string wire_;  // the entry being sent, reused
-    sockaddr_un address_{};
-    socklen_t address_size_ = 0;
-    uint64_t send_timeout_usec_;
 };
 
-// Sends one entry to the system journal through one process-wide Socket. Adds no fields of its
-// own (no CODE_*: callers add theirs or, for forwarded lines, none). 0 or a negative errno.
-int send(std::span<const Field> fields) noexcept;
+// Sends one encoded entry to the system journal through one process-wide Socket (the daemon's own
+// entries). 0 or a negative errno, as Socket::send_wire().
+int send_wire(std::string_view entry) noexcept;
 
 // True if journald's native socket exists, i.e. entries have somewhere to go.
 bool socket_present() noexcept;

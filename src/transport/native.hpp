@@ -17,6 +17,7 @@ class NativeSink final : public Sink {
 public:
     explicit NativeSink(std::string socket_path = journal::default_socket_path);
     int send(const Entry& entry) override;
+    int wait_fd() const noexcept override { return socket_.fd(); }
     void set_origin(const Origin& origin) override;
     Kind kind() const noexcept override { return Kind::journal; }
 

@@ -2,13 +2,13 @@
 // stream and standard output are interchangeable, and none of them knows about FIFOs or formats.
 #pragma once
 
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
 
+#include "errors.hpp"  // is_transient()
 #include "format/entry.hpp"
 
 namespace pj {
@@ -28,9 +28,9 @@ public:
 
     virtual ~Sink() = default;
 
-    // Takes one entry: 0, or a negative errno. After a transient error (is_transient()) the entry
-    // was not taken: offer it again once wait_fd() is writable, or after a delay when it is -1.
-    // After another error the entry is refused for good.
+    // Takes one entry: 0, or a negative errno. After a transient error (is_transient(), errors.hpp)
+    // the entry was not taken: offer it again once wait_fd() is writable, or after a delay when it
+    // is -1. After another error the entry is refused for good.
     virtual int send(const Entry& entry) = 0;
 
     // Writes out what a buffering sink holds: 0 when nothing is left; a transient error when some
@@ -61,21 +61,6 @@ constexpr std::string_view sink_name(Sink::Kind kind) noexcept {
 }
 inline std::string_view Sink::name() const noexcept {
     return sink_name(kind());
-}
-
-// The receiver may take the entry later: journald is busy (its queue is full) or restarting (its
-// socket is gone or refuses for a moment), or a non-blocking descriptor is full.
-constexpr bool is_transient(int negative_errno) noexcept {
-    switch (-negative_errno) {
-    case EINTR:
-    case EAGAIN:
-    case ENOBUFS:
-    case ENOMEM:
-    case ECONNREFUSED:  // journald restarting: its socket exists, nobody listens yet
-    case ENOENT:        // journald restarting: its socket is not there yet
-        return true;
-    default: return false;
-    }
 }
 
 }  // namespace pj

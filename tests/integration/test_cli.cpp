@@ -315,6 +315,7 @@ TEST_SUITE("cli") {
                                         "MaxFields=256",
                                         "Transport=native",
                                         "PartialLineTimeoutSec=1",
+                                        "BacklogMax=16M",
                                     });
         // The main file's FIFO= is not the instance's: said as a start would say it.
         CHECK_MESSAGE(

@@ -160,6 +160,9 @@ const std::vector<GoodValue>& good_values() {
          [](const Config& c) { return c.partial_line_timeout_usec == 2'000'000u; }},
         {"PartialLineTimeoutSec", "100ms",
          [](const Config& c) { return c.partial_line_timeout_usec == 100'000u; }},
+        {"BacklogMax", "0", [](const Config& c) { return c.backlog_max == 0u; }},
+        {"BacklogMax", "1024M", [](const Config& c) { return c.backlog_max == 1024u << 20; }},
+        {"BacklogMax", "64K", [](const Config& c) { return c.backlog_max == 65536u; }},
     };
     return cases;
 }
@@ -239,6 +242,9 @@ const std::vector<BadValue>& bad_values() {
         {"Transport", "Stream", "not one of native|stream"},
         {"PartialLineTimeoutSec", "0", duration_expected + " or infinity"},
         {"PartialLineTimeoutSec", "never", duration_expected + " or infinity"},
+        {"BacklogMax", "1025M", "not 0 or a size of 1K..1024M in bytes (e.g. 48K, 1M)"},
+        {"BacklogMax", "512", "not 0 or a size of 1K..1024M in bytes (e.g. 48K, 1M)"},
+        {"BacklogMax", "-1", "not 0 or a size of 1K..1024M in bytes (e.g. 48K, 1M)"},
     };
     return cases;
 }
@@ -319,6 +325,7 @@ TEST_CASE("the defaults are the ones documented") {
     CHECK(config.format == FormatOptions{});  // the format's own defaults, written once
     CHECK(config.transport == Transport::native);
     CHECK(config.partial_line_timeout_usec == 1'000'000u);
+    CHECK(config.backlog_max == 16u << 20);
 }
 
 TEST_CASE("Transport=stream: LineMax= defaults to 48K (journald's stream lines), unless set") {

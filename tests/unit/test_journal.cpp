@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -7,6 +8,7 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -61,11 +63,16 @@ using pj::journal::Field;
 struct Receiver {
     std::string dir, path;
     int fd = -1;
+    bool own_dir = true;
     Receiver() {
         char name[] = "/tmp/pj-journal-XXXXXX";
         REQUIRE(mkdtemp(name));
         dir = name;
         path = dir + "/socket";
+        bind_socket();
+    }
+    explicit Receiver(std::string at) : path(std::move(at)), own_dir(false) { bind_socket(); }
+    void bind_socket() {
         fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         sockaddr_un address{};
         address.sun_family = AF_UNIX;
@@ -76,7 +83,8 @@ struct Receiver {
         if (fd >= 0)
             close(fd);
         unlink(path.c_str());
-        rmdir(dir.c_str());
+        if (own_dir)
+            rmdir(dir.c_str());
     }
     // One datagram's payload, or the contents of the memfd it carried.
     std::string receive(bool* came_in_memfd = nullptr) const {
@@ -168,17 +176,49 @@ TEST_CASE("journal socket: a missing or unbound socket is an error, not a silent
     CHECK(refused.send(entry) == -ECONNREFUSED);
 }
 
-TEST_CASE("journal socket: a journald that stops reading gives EAGAIN after the timeout") {
+TEST_CASE(
+    "journal socket: a journald that stops reading gives EAGAIN at once, and EPOLLOUT on fd() "
+    "when it reads again") {
     Receiver journald;  // never reads until the end
-    pj::journal::Socket socket(journald.path, 20'000);
+    pj::journal::Socket socket(journald.path);
     std::string message(1000, 'x');
     std::array<Field, 1> entry = {{{"MESSAGE", message}}};
     int sent = 0, r = 0;
+    auto start = std::chrono::steady_clock::now();
     while ((r = socket.send(entry)) == 0 && sent < 100'000)
         ++sent;
-    CHECK(r == -EAGAIN);  // the queue filled up and the send gave up instead of blocking
+    CHECK(r == -EAGAIN);  // the queue filled up and the send returned instead of blocking
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
     CHECK(sent > 0);
+    REQUIRE(socket.fd() >= 0);
+    pollfd waiting{socket.fd(), POLLOUT, 0};
+    CHECK(poll(&waiting, 1, 0) == 0);                          // full: not writable
     CHECK(journald.receive() == "MESSAGE=" + message + "\n");  // what was queued is intact
+    for (int i = 0; i < sent / 2; ++i)
+        journald.receive();
+    CHECK(poll(&waiting, 1, 1000) == 1);  // journald read: writable again
+    CHECK(socket.send(entry) == 0);
+}
+
+TEST_CASE("journal socket: connected once; a peer that goes away is connected to again") {
+    Receiver journald;
+    std::string path = journald.path;
+    pj::journal::Socket socket(path);
+    std::array<Field, 1> entry = {{{"MESSAGE", "one"}}};
+    REQUIRE(socket.send(entry) == 0);
+    int connected = socket.fd();
+    CHECK(journald.receive() == "MESSAGE=one\n");
+    REQUIRE(socket.send(entry) == 0);
+    CHECK(socket.fd() == connected);  // no new socket per entry
+    journald.receive();
+    close(journald.fd);  // journald's socket closed and removed (its socket unit stopped)
+    journald.fd = -1;
+    unlink(path.c_str());
+    CHECK(socket.send(entry) == -ECONNREFUSED);
+    CHECK(socket.send(entry) == -ENOENT);  // connecting again: nothing there yet
+    Receiver again(path);
+    REQUIRE(socket.send(entry) == 0);
+    CHECK(again.receive() == "MESSAGE=one\n");
 }
 
 TEST_CASE("journal socket: an entry too large for a datagram goes in a sealed memfd") {
