@@ -51,7 +51,9 @@ Channel::Channel(event::Loop& loop, Fifo fifo, std::unique_ptr<Sink> sink, Chann
       sink_(std::move(sink)),
       settings_(std::move(settings)),
       buffer_(settings_.line_max, read_size),
-      mapper_(settings_.format) {
+      mapper_(settings_.format),
+      records_(buffer_, settings_.multiline, settings_.multiline_timeout_usec,
+               [this](std::string_view text) { return mapper_.maps_structured(text); }) {
     sink_->set_origin({settings_.identifier, fifo_.path()});  // the one place it comes from
     retry_.emplace(loop_, event::TimerSource::Mode::one_shot, retry_min_usec, 1000,
                    [this] { on_sink_ready(); });
@@ -60,6 +62,10 @@ Channel::Channel(event::Loop& loop, Fifo fifo, std::unique_ptr<Sink> sink, Chann
     partial_line_timer_.emplace(loop_, event::TimerSource::Mode::one_shot,
                                 settings_.partial_line_timeout_usec.value_or(1'000'000), 10'000,
                                 [this] { on_partial_line_idle(); });
+    // 1 ms accuracy: sd-event's default of 250 ms would be half the record timeout again.
+    record_timer_.emplace(loop_, event::TimerSource::Mode::one_shot,
+                          settings_.multiline_timeout_usec, 1'000,
+                          [this] { on_record_deadline(); });
     readable_.emplace(loop_, fifo_.fd(), EPOLLIN, [this](uint32_t) { on_readable(); });
 }
 
@@ -71,6 +77,7 @@ bool Channel::close() {
     retry_.reset();
     wait_notice_.reset();
     partial_line_timer_.reset();
+    record_timer_.reset();
     return fifo_.close_and_remove();
 }
 
@@ -88,10 +95,14 @@ void Channel::reconfigure(const ChannelSettings& settings) {
         sink_->set_origin({settings.identifier, fifo_.path()});
     mapper_.set_options(settings.format);
     if (settings.line_max != settings_.line_max)
-        buffer_.set_line_max(settings.line_max);
+        records_.set_line_max(settings.line_max);
+    if (settings.multiline != settings_.multiline)
+        records_.set_rules(settings.multiline);  // a pending record goes out as it is
+    records_.set_timeout(settings.multiline_timeout_usec);
     settings_ = settings;
-    if (phase_ == Phase::forwarding && !waiting_)
-        arm_partial_line_timer();
+    if (phase_ == Phase::forwarding && !waiting_ && forward() == Progress::done &&
+        flush() == Progress::done)
+        arm_idle_timers();
 }
 
 void Channel::on_readable() {
@@ -107,39 +118,40 @@ void Channel::on_readable() {
         return;
     if (flush() == Progress::blocked)
         return;
-    arm_partial_line_timer();
+    arm_idle_timers();
 }
 
 ssize_t Channel::read_some(std::size_t max_bytes) {
-    auto space = buffer_.free_space();
+    auto space = records_.free_space();
     ssize_t n;
     do
         n = read(fifo_.fd(), space.data(), std::min(space.size(), max_bytes));
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return -errno;
-    buffer_.commit(static_cast<std::size_t>(n));
+    records_.commit(static_cast<std::size_t>(n), loop_.now());
     counters_.bytes += static_cast<uint64_t>(n);
     return n;
 }
 
 Channel::Progress Channel::forward() {
-    while (auto line = buffer_.front()) {
-        Entry entry = mapper_.map(*line);
+    while (const Record* record = records_.front()) {
+        Entry entry = mapper_.map(*record);
         int r = sink_->send(entry);
         if (r < 0 && is_transient(r)) {
-            start_waiting(r);  // the line stays in the buffer and is offered again
+            start_waiting(r);  // the record stays and is offered again
             return Progress::blocked;
         }
         if (r < 0) {
             ++counters_.dropped;
             drop_error_ = r;
         } else {
-            ++counters_.lines;
+            counters_.lines += record->lines;
             counters_.structured += entry.structured ? 1 : 0;
-            counters_.split += line->end == Line::Break::line_max ? 1 : 0;
+            counters_.records += record->rule != MultilineRule::none ? 1 : 0;
+            counters_.split += record->line.end == Line::Break::line_max ? 1 : 0;
         }
-        buffer_.pop();
+        records_.pop();
     }
     if (counters_.dropped != reported_dropped_ || counters_.split != reported_split_)
         report_trouble(false);
@@ -165,6 +177,7 @@ Channel::Progress Channel::flush() {
 void Channel::start_waiting(int error) {
     readable_->set_enabled(false);  // writers now wait in the pipe, nothing is lost
     partial_line_timer_->set_enabled(false);
+    record_timer_->set_enabled(false);
     if (!waiting_) {
         waiting_ = Waiting{loop_.now(), error, retry_min_usec, false, false};
         if (settings_.wait_notice_usec == 0) {
@@ -212,7 +225,7 @@ void Channel::on_sink_ready() {
         return;
     }
     readable_->set_enabled(true);
-    arm_partial_line_timer();
+    arm_idle_timers();
 }
 
 void Channel::stop_waiting() {
@@ -236,13 +249,39 @@ void Channel::stop_waiting() {
     listener_.channel_changed(*this);
 }
 
+void Channel::arm_idle_timers() {
+    arm_partial_line_timer();
+    arm_record_timer();
+}
+
 void Channel::arm_partial_line_timer() {
-    if (settings_.partial_line_timeout_usec && buffer_.has_partial_line()) {
+    if (settings_.partial_line_timeout_usec && records_.has_partial_line()) {
         partial_line_timer_->set_interval(*settings_.partial_line_timeout_usec);
         partial_line_timer_->arm();  // from now: the countdown restarts with every read
     } else {
         partial_line_timer_->set_enabled(false);
     }
+}
+
+void Channel::arm_record_timer() {
+    const std::optional<uint64_t> deadline = records_.deadline();
+    if (!deadline) {
+        record_timer_->set_enabled(false);
+        return;
+    }
+    const uint64_t now = loop_.now();
+    record_timer_->set_interval(*deadline > now ? *deadline - now : 0);
+    record_timer_->arm();
+}
+
+// A record (or a line that may start one) waited MultilineTimeoutSec= for its next line: it goes
+// out as it is.
+void Channel::on_record_deadline() {
+    if (phase_ != Phase::forwarding || waiting_)
+        return;
+    records_.expire(loop_.now());
+    if (forward() == Progress::done && flush() == Progress::done)
+        arm_idle_timers();
 }
 
 // A FIFO shared by writers has no end-of-writer signal while we hold it open ourselves: a line
@@ -253,11 +292,11 @@ void Channel::on_partial_line_idle() {
             continue_drain();
         return;
     }
-    if (phase_ != Phase::forwarding || waiting_ || !buffer_.has_partial_line())
+    if (phase_ != Phase::forwarding || waiting_ || !records_.has_partial_line())
         return;
-    buffer_.release_partial(Line::Break::timeout);
-    if (forward() == Progress::done)
-        flush();
+    records_.release_partial(Line::Break::timeout);
+    if (forward() == Progress::done && flush() == Progress::done)
+        arm_idle_timers();
 }
 
 std::size_t Channel::stop() {
@@ -266,6 +305,7 @@ std::size_t Channel::stop() {
     phase_ = Phase::draining;
     readable_->set_enabled(false);
     partial_line_timer_->set_enabled(false);
+    record_timer_->set_enabled(false);
     int pending = 0;
     if (ioctl(fifo_.fd(), FIONREAD, &pending) < 0) {
         // Then read at most what a full pipe holds: still bounded, still everything that waits.
@@ -307,7 +347,7 @@ void Channel::continue_drain() {
         // read for whoever reads next, so finish a cut line only from its own bytes, one at a
         // time, taking nothing of the line after it; wait a little for the rest if it is not in
         // the pipe yet, so the next reader does not start in the middle of a line.
-        if (owned || !buffer_.has_partial_line())
+        if (owned || !records_.has_partial_line())
             break;
         ssize_t n = read_some(1);
         if (n == 1)
@@ -332,7 +372,7 @@ void Channel::continue_drain() {
     }
     readable_->set_enabled(false);
     partial_line_timer_->set_enabled(false);
-    buffer_.finish();  // a last line without '\n' goes out as it is
+    records_.finish();  // a pending record goes out whole, a last line without '\n' as it is
     if (forward() == Progress::blocked || flush() == Progress::blocked)
         return;
     report_trouble(true);
@@ -359,7 +399,7 @@ void Channel::report_trouble(bool force) {
         log::warning(log::id::line_split,
                      "Split " + std::to_string(counters_.split - reported_split_) +
                          " pieces off lines longer than LineMax=" +
-                         std::to_string(buffer_.line_max()) + " bytes",
+                         std::to_string(records_.line_max()) + " bytes",
                      {{"PIPEJOURNAL_FIFO", fifo_.path()}});
         reported_split_ = counters_.split;
     }

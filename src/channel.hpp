@@ -12,6 +12,7 @@
 #include "fifo.hpp"
 #include "format/mapper.hpp"
 #include "lines.hpp"
+#include "records/joiner.hpp"
 #include "systemd/event.hpp"
 #include "transport/sink.hpp"
 
@@ -22,6 +23,8 @@ struct ChannelSettings {
     std::size_t line_max = 48 * 1024;
     FormatOptions format;
     std::optional<uint64_t> partial_line_timeout_usec = 1'000'000;  // nullopt: never
+    records::Rules multiline = records::default_rules();
+    uint64_t multiline_timeout_usec = RecordJoiner::default_timeout_usec;
     // A sink that does not take entries for less than this is busy, not unavailable: a stream
     // socket is full whenever journald is the slower side, and journald itself pauses for a
     // moment now and then (rotating a file, catching up after a start). Such a wait is neither
@@ -32,11 +35,12 @@ struct ChannelSettings {
 };
 
 struct ChannelCounters {
-    uint64_t lines = 0;       // entries the sink took (less those it lost later)
+    uint64_t lines = 0;       // lines in the entries the sink took (less those it lost later)
     uint64_t bytes = 0;       // bytes read from the FIFO
     uint64_t structured = 0;  // entries whose line gave fields of its own (JSON, logfmt)
     uint64_t dropped = 0;     // entries refused or lost for good
     uint64_t split = 0;       // pieces cut from over-long lines
+    uint64_t records = 0;     // entries that are multi-line records
 };
 
 class Channel {
@@ -108,6 +112,7 @@ private:
 
     void on_readable();
     void on_partial_line_idle();
+    void on_record_deadline();
     void on_sink_ready();
 
     ssize_t read_some(std::size_t max_bytes);
@@ -118,6 +123,8 @@ private:
     void stop_waiting();
     void continue_drain();
     void arm_partial_line_timer();
+    void arm_record_timer();
+    void arm_idle_timers();
 
     event::Loop& loop_;
     Listener& listener_;
@@ -126,6 +133,8 @@ private:
     ChannelSettings settings_;
     LineBuffer buffer_;
     LineMapper mapper_;
+    // Every use of the buffer goes through the joiner, so that it knows when bytes it holds move.
+    RecordJoiner records_;
 
     Phase phase_ = Phase::forwarding;
     std::optional<Waiting> waiting_;
@@ -143,6 +152,7 @@ private:
     std::optional<event::TimerSource> retry_;
     std::optional<event::TimerSource> wait_notice_;
     std::optional<event::TimerSource> partial_line_timer_;
+    std::optional<event::TimerSource> record_timer_;
 };
 
 }  // namespace pj

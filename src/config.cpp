@@ -106,7 +106,7 @@ struct PathValue {
     }
     std::string show(const type& path) const { return path; }
     std::string expected() const { return "an absolute path to a file"; }
-    std::string_view detail(std::string_view text) const { return fifo_path_problem(text); }
+    std::string detail(std::string_view text) const { return std::string(fifo_path_problem(text)); }
 };
 
 struct ModeValue {
@@ -277,6 +277,26 @@ struct KeyListValue {
     }
 };
 
+// Multiline=: rule names, each at most once; empty: none.
+struct MultilineValue {
+    using type = records::Rules;
+    std::optional<type> parse(std::string_view text) const {
+        type rules;
+        if (records::parse_rules(text, rules))
+            return std::nullopt;
+        return rules;
+    }
+    std::string show(const type& rules) const { return records::rules_text(rules); }
+    std::string expected() const {
+        return "a blank-separated list of the rules " + choices() + ", each at most once";
+    }
+    std::string choices() const { return records::rules_text(records::all_rules()); }
+    std::string detail(std::string_view text) const {
+        type rules;
+        return records::parse_rules(text, rules).value_or("");
+    }
+};
+
 // --- the table ---------------------------------------------------------------------------------
 
 template <auto... path>
@@ -317,7 +337,7 @@ constexpr Setting row(std::string_view key, const char* flag, unsigned where) {
             return [value = std::move(*value)](Config& config) { member<path...>(config) = value; };
         },
         [] { return type.expected(); },
-        [](std::string_view text) -> std::string_view {
+        [](std::string_view text) -> std::string {
             if constexpr (has_detail<decltype(type)>)
                 return type.detail(text);
             return {};
@@ -360,6 +380,9 @@ constexpr Setting setting_table[] = {
     row<TransportValue{}, &Config::transport>("Transport", nullptr, any_file),
     row<TimeoutValue{}, &Config::partial_line_timeout_usec>("PartialLineTimeoutSec", nullptr,
                                                             any_file),
+    row<MultilineValue{}, &Config::multiline>("Multiline", nullptr, any_file),
+    row<SecondsValue{{usec_per_ms, 60 * usec_per_s}}, &Config::multiline_timeout_usec>(
+        "MultilineTimeoutSec", nullptr, any_file),
     row<SizeValue{.min = kib, .max = 1024 * mib, .zero = true}, &Config::backlog_max>(
         "BacklogMax", nullptr, any_file),
 };
@@ -390,8 +413,8 @@ const Setting* same_but_case(std::string_view key) {
 // Why text is bad for setting: "not <expected>[: <detail>]".
 std::string refusal(const Setting& setting, std::string_view text) {
     std::string reason = "not " + setting.expected();
-    if (std::string_view detail = setting.detail(text); !detail.empty())
-        reason += ": " + std::string(detail);
+    if (std::string detail = setting.detail(text); !detail.empty())
+        reason += ": " + detail;
     return reason;
 }
 
@@ -454,17 +477,52 @@ const Assignment* last_of(std::span<const Assignment> assignments, std::string_v
 }
 
 // Applies the assignments in order over defaults, gives keys nobody set the defaults of the
-// transport, then checks what no single key can.
-ParsedConfig resolve(Config defaults, Collected collected) {
-    ParsedConfig parsed{std::move(defaults), std::move(collected.warnings), {}};
+// transport (the running one on reload), then checks what no single key can.
+ParsedConfig resolve(Config defaults, Collected collected, std::optional<Transport> running = {}) {
+    ParsedConfig parsed{std::move(defaults), {}, std::move(collected.warnings), {}};
     Config& config = parsed.config;
     for (const Assignment& assignment : collected.assignments)
         assignment.store(config);
-    auto from = [&](std::string_view key) { return last_of(collected.assignments, key); };
-    if (config.transport == Transport::stream && !from("LineMax"))
-        config.line_max = stream_line_max_default;
+    if (running && config.transport != *running) {
+        parsed.transport_on_restart = config.transport;
+        config.transport = *running;
+    }
+    Provenance from = [&](std::string_view key) -> const Assignment* {
+        if (key == "Transport" && running)
+            return nullptr;  // the running one: see check_combination()
+        return last_of(collected.assignments, key);
+    };
+    if (config.transport == Transport::stream) {
+        // A stream line is one line of text: journald's stream LineMax, and no records.
+        if (!from("LineMax"))
+            config.line_max = stream_line_max_default;
+        if (!from("Multiline"))
+            config.multiline.clear();
+    }
     check_combination(config, from);
     return parsed;
+}
+
+// A key whose value a stream cannot carry (Format=, Multiline=), last set by `set` (nullptr: its
+// default): the error names the later of it and Transport=stream (`transport`; nullptr: the
+// running transport, on reload).
+[[noreturn]] void refuse_with_stream(std::string_view key, std::string_view value,
+                                     std::string_view needed, const Assignment* set,
+                                     const Assignment* transport, std::string_view by_default) {
+    if (!transport)
+        throw ConfigError(std::string(key) + "=" + std::string(value) +
+                          " needs Transport=native, which takes effect on restart; running with "
+                          "Transport=stream");
+    // Both point into one vector in the order they apply: the greater one came later.
+    if (set && set->line && set > transport)
+        throw ConfigError(set->position() + ": " + set->as_written() +
+                          ": not possible with Transport=stream (" + transport->position() +
+                          "), which carries plain lines only");
+    std::string but = !set        ? std::string(by_default)
+                      : set->line ? set->as_written() + " is set at " + set->position()
+                                  : set->as_written() + " is given";
+    throw ConfigError(transport->position() + ": " + transport->as_written() + ": needs " +
+                      std::string(needed) + " (it carries plain lines only), but " + but);
 }
 
 // Reads a whole config file; nullopt if it does not exist. Throws ConfigError for other failures.
@@ -525,27 +583,16 @@ const Setting* find_setting(std::string_view key) {
 }
 
 void check_combination(const Config& config, const Provenance& from) {
-    // A stream carries text to journald, which cannot take fields: only plain lines go that way.
-    // The message names the later of the two assignments that made the combination.
-    if (config.transport == Transport::stream && config.format.format != LineFormat::plain) {
-        const Assignment* transport = from("Transport");
-        const Assignment* format = from("Format");
-        std::string format_text = "Format=" + std::string(to_string(config.format.format));
-        if (!transport)  // stream is not the default: only something running can bring it
-            throw ConfigError(format_text +
-                              " needs Transport=native, which takes effect on "
-                              "restart; running with Transport=stream");
-        // Both point into one vector in the order they apply: the greater one came later.
-        if (format && format->line && format > transport)
-            throw ConfigError(format->position() + ": " + format->as_written() +
-                              ": not possible with Transport=stream (" + transport->position() +
-                              "), which carries plain lines only");
-        std::string but = !format        ? "Format= is auto by default"
-                          : format->line ? format->as_written() + " is set at " + format->position()
-                                         : format->as_written() + " is given";
-        throw ConfigError(transport->position() + ": " + transport->as_written() +
-                          ": needs Format=plain (it carries plain lines only), but " + but);
-    }
+    // A stream carries text to journald, one line per entry: no fields, no records. Stream is not
+    // the default, so a Transport= provenance of nullptr is the running one, on reload.
+    if (config.transport != Transport::stream)
+        return;
+    if (config.format.format != LineFormat::plain)
+        refuse_with_stream("Format", to_string(config.format.format), "Format=plain",
+                           from("Format"), from("Transport"), "Format= is auto by default");
+    if (!config.multiline.empty())
+        refuse_with_stream("Multiline", records::rules_text(config.multiline), "Multiline= empty",
+                           from("Multiline"), from("Transport"), "");
 }
 
 std::string effective_text(const Config& config) {
@@ -739,7 +786,7 @@ std::vector<std::string> ConfigLoader::paths() const {
     return paths;
 }
 
-ParsedConfig ConfigLoader::load() const {
+ParsedConfig ConfigLoader::load(std::optional<Transport> running) const {
     Config defaults;
     std::vector<std::string> files = paths();
     std::string not_here;
@@ -780,7 +827,7 @@ ParsedConfig ConfigLoader::load() const {
     collected.assignments.insert(collected.assignments.end(), command_line_.assignments.begin(),
                                  command_line_.assignments.end());
 
-    ParsedConfig parsed = resolve(std::move(defaults), std::move(collected));
+    ParsedConfig parsed = resolve(std::move(defaults), std::move(collected), running);
     parsed.files = std::move(read);
     if (parsed.config.identifier.empty())  // the instance default, and nothing set another
         throw ConfigError("Instance name '" + *instance_ +

@@ -15,6 +15,7 @@
 
 #include "format/options.hpp"  // LineFormat, FormatOptions (the format keys and their defaults)
 #include "log_level.hpp"
+#include "records/rules.hpp"
 
 namespace pj {
 
@@ -38,6 +39,10 @@ struct Config {
     Transport transport = Transport::native;
     // A partial line with no new bytes for this long is forwarded; nullopt: never (infinity).
     std::optional<uint64_t> partial_line_timeout_usec = 1'000'000;
+    // Multi-line records: the rules that join lines (none with Transport=stream), and how long a
+    // record waits for its next line.
+    records::Rules multiline = records::default_rules();
+    uint64_t multiline_timeout_usec = 500'000;
     // What is held for a journald that does not take entries, at most; 0: nothing (writers wait
     // in the pipe). 16M: half a minute of a busy writer (docs/design.md "The backlog").
     std::size_t backlog_max = 16 * 1024 * 1024;
@@ -80,6 +85,9 @@ std::string usage_text(std::string_view program);
 
 struct ParsedConfig {
     Config config;
+    // On reload: the Transport= the files now say, when it is not the running one (it takes
+    // effect on restart; config.transport is the running one).
+    std::optional<Transport> transport_on_restart;
     std::vector<std::string>
         warnings;                    // "FILE:LINE: ..." (unknown keys and sections, ignored keys)
     std::vector<std::string> files;  // the files that were read, in order
@@ -99,7 +107,9 @@ class ConfigLoader {
 public:
     explicit ConfigLoader(CommandLine command_line, std::optional<std::string> instance = {})
         : command_line_(std::move(command_line)), instance_(std::move(instance)) {}
-    ParsedConfig load() const;
+    // With `running`, the transport the daemon sends with now (a reload): it stays, and the rest
+    // must go with it.
+    ParsedConfig load(std::optional<Transport> running = {}) const;
 
     std::string path() const;  // the main file
     // The files load() reads when they exist: the main file, then the instance's own.
@@ -147,10 +157,10 @@ struct Setting {
     unsigned where;        // Where bits
     // The value parsed once, as a function that stores it; nullopt for a bad value.
     std::optional<std::function<void(Config&)>> (*parse)(std::string_view text);
-    std::string (*expected)();                          // what a good value is: "not <expected>"
-    std::string_view (*detail)(std::string_view text);  // a more precise reason, or empty
-    std::string (*show)(const Config& config);          // the value as the shipped file writes it
-    std::string (*choices)();                           // "auto|plain|json|logfmt", or empty
+    std::string (*expected)();                     // what a good value is: "not <expected>"
+    std::string (*detail)(std::string_view text);  // a more precise reason, or empty
+    std::string (*show)(const Config& config);     // the value as the shipped file writes it
+    std::string (*choices)();                      // "auto|plain|json|logfmt", or empty
 };
 std::span<const Setting> settings();
 const Setting* find_setting(std::string_view key);

@@ -42,6 +42,8 @@ ChannelSettings channel_settings(const Config& config, const Sink& sink) {
     settings.line_max = std::min(config.line_max, sink.max_message_bytes());
     settings.format = config.format;
     settings.partial_line_timeout_usec = config.partial_line_timeout_usec;
+    settings.multiline = config.multiline;
+    settings.multiline_timeout_usec = config.multiline_timeout_usec;
     return settings;
 }
 
@@ -191,9 +193,16 @@ void Daemon::on_reload() {
         return;
     tell_manager(notify::reloading(clock::monotonic_usec(), "Reloading configuration"));
     try {
-        ParsedConfig parsed = loader_.load();
+        // The sink is made at start-up: the rest of the new configuration goes with the running
+        // transport (its defaults, its rules), or the whole reload waits for the restart.
+        ParsedConfig parsed = loader_.load(config_.transport);
         for (const std::string& warning : parsed.warnings)  // each names its file and line
             log::warning(warning, {{"PIPEJOURNAL_CONFIG", loader_.path()}});
+        if (parsed.transport_on_restart)
+            log::warning("Transport=" + std::string(to_string(*parsed.transport_on_restart)) +
+                             " takes effect on restart; still sending with Transport=" +
+                             std::string(to_string(config_.transport)),
+                         {{"PIPEJOURNAL_FIFO", config_.fifo_path}});
         apply(parsed.config);
         std::string files;
         for (const std::string& file : parsed.files)
@@ -214,21 +223,17 @@ void Daemon::on_reload() {
 
 void Daemon::apply(const Config& config) {
     Config applied = config;
-    // The sink is made at start-up: the rest of the new configuration must go with the running
-    // transport, or the whole reload waits for the restart.
-    if (config.transport != config_.transport) {
-        applied.transport = config_.transport;
-        check_combination(applied, [](std::string_view) { return nullptr; });
-        log::warning("Transport= takes effect on restart; still sending with Transport=" +
-                         std::string(to_string(config_.transport)),
-                     {{"PIPEJOURNAL_FIFO", config_.fifo_path}});
-    }
     if (config.fifo_path != config_.fifo_path || config.fifo_mode != config_.fifo_mode)
         log::warning(
             "FIFO= and FIFOMode= take effect on restart; still forwarding " + config_.fifo_path,
             {{"PIPEJOURNAL_FIFO", config_.fifo_path}});
     applied.fifo_path = config_.fifo_path;
     applied.fifo_mode = config_.fifo_mode;
+    if (config.backlog_max != config_.backlog_max)
+        log::warning("BacklogMax= takes effect on restart; still holding at most " +
+                         size_text(config_.backlog_max),
+                     {{"PIPEJOURNAL_FIFO", config_.fifo_path}});
+    applied.backlog_max = config_.backlog_max;
     for (const auto& channel : channels_)
         channel->reconfigure(channel_settings(applied, channel->sink()));
     if (applied.tick_usec != config_.tick_usec)

@@ -72,7 +72,7 @@ std::optional<std::string> parse_rules(std::string_view text, Rules& rules) {
         std::string_view name = text.substr(i, end - i);
         auto rule = rule_named(name);
         if (!rule)
-            return "unknown rule '" + std::string(name) + "' (expected python, java, go, indent)";
+            return "unknown rule '" + std::string(name) + "'";
         for (MultilineRule seen : parsed)
             if (seen == *rule)
                 return "rule '" + std::string(name) + "' given twice";

@@ -14,6 +14,13 @@ namespace pj::records {
 
 using Rules = std::vector<MultilineRule>;  // in the order Multiline= lists them
 
+// Every rule, in the order the contract lists them.
+inline const Rules& all_rules() {
+    static const Rules rules{MultilineRule::python, MultilineRule::java, MultilineRule::go,
+                             MultilineRule::indent};
+    return rules;
+}
+
 inline const Rules& default_rules() {
     static const Rules rules{MultilineRule::python, MultilineRule::java, MultilineRule::go};
     return rules;

@@ -33,6 +33,8 @@ int NativeSink::send(const Entry& entry) {
             fields_.push_back({"PIPEJOURNAL_LINE_BREAK", end});
         if (!entry.format_error.empty())
             fields_.push_back({"PIPEJOURNAL_FORMAT_ERROR", entry.format_error});
+        if (!entry.multiline.empty())
+            fields_.push_back({"PIPEJOURNAL_MULTILINE", entry.multiline});
         fields_.insert(fields_.end(), entry.fields.begin(), entry.fields.end());
     } catch (const std::bad_alloc&) {
         return -ENOMEM;

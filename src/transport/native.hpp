@@ -11,8 +11,8 @@ namespace pj {
 
 // MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, PIPEJOURNAL_FIFO, then PIPEJOURNAL_LINE_BREAK= for a line
 // that did not end in '\n', PIPEJOURNAL_FORMAT_ERROR= for a line that was not what Format= says,
-// then the fields of a structured line. journald's CPU per field is the throughput ceiling, so a
-// plain line carries nothing else.
+// PIPEJOURNAL_MULTILINE= for a record of several lines, then the fields of a structured line.
+// journald's CPU per field is the throughput ceiling, so a plain line carries nothing else.
 class NativeSink final : public Sink {
 public:
     explicit NativeSink(std::string socket_path = journal::default_socket_path);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <new>
 
@@ -59,7 +60,21 @@ int TextSink::send(const Entry& entry) {
         pending_ += '>';
         pending_ += identifier_;
         pending_ += ": ";
-        pending_ += entry.message;
+        if (entry.multiline.empty()) {
+            pending_ += entry.message;
+        } else {
+            // A record's lines under its first, indented as journalctl shows them, then its rule.
+            const std::size_t indent = 3 + identifier_.size() + 2;
+            for (std::size_t at = 0; at <= entry.message.size();) {
+                std::size_t end = std::min(entry.message.find('\n', at), entry.message.size());
+                if (at > 0)
+                    pending_.append("\n").append(indent, ' ');
+                pending_.append(entry.message.substr(at, end - at));
+                at = end + 1;
+            }
+            pending_ += " PIPEJOURNAL_MULTILINE=";
+            pending_ += entry.multiline;
+        }
         for (const journal::Field& field : entry.fields) {
             pending_ += ' ';
             pending_ += field.name;

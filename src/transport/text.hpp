@@ -9,9 +9,11 @@
 namespace pj {
 
 // One line per entry, "<PRIORITY>IDENTIFIER: MESSAGE", then the fields of a structured line as
-// " NAME=value" (a value with a newline or blank is quoted). Written in batches, without
-// blocking: a reader that stops reading makes send() report -EAGAIN and wait_fd() the descriptor,
-// so the channel holds the FIFO as it does for a journal that does not take entries.
+// " NAME=value" (a value with a newline or blank is quoted). A multi-line record's lines follow its
+// first, indented under the message as journalctl shows them, then " PIPEJOURNAL_MULTILINE=RULE".
+// Written in batches, without blocking: a reader that stops reading makes send() report -EAGAIN and
+// wait_fd() the descriptor, so the channel holds the FIFO as it does for a journal that does not
+// take entries.
 class TextSink final : public Sink {
 public:
     explicit TextSink(int fd);  // puts fd in non-blocking mode until destroyed

@@ -315,6 +315,8 @@ TEST_SUITE("cli") {
                                         "MaxFields=256",
                                         "Transport=native",
                                         "PartialLineTimeoutSec=1",
+                                        "Multiline=python java go",
+                                        "MultilineTimeoutSec=0.5",
                                         "BacklogMax=16M",
                                     });
         // The main file's FIFO= is not the instance's: said as a start would say it.

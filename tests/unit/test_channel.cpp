@@ -41,6 +41,7 @@ public:
     std::vector<std::string> messages;
     std::vector<Line::Break> breaks;
     std::vector<int> priorities;
+    std::vector<std::string> rules;  // PIPEJOURNAL_MULTILINE= of each entry
 
     int send(const Entry& entry) override {
         int r = 0;
@@ -52,6 +53,7 @@ public:
             messages.emplace_back(entry.message);
             breaks.push_back(entry.line_break);
             priorities.push_back(entry.priority);
+            rules.emplace_back(entry.multiline);
         }
         return r;
     }
@@ -351,4 +353,120 @@ TEST_CASE(
     CHECK((fcntl(out[1], F_GETFL) & O_NONBLOCK) == 0);
     close(out[0]);
     close(out[1]);
+}
+
+// --- multi-line records through the channel, on the loop's clock -------------------------------
+
+namespace {
+
+ChannelSettings with_records(uint64_t timeout_usec = 100'000) {
+    ChannelSettings settings = Rig::plain();
+    settings.multiline = records::default_rules();
+    settings.multiline_timeout_usec = timeout_usec;
+    return settings;
+}
+
+// What Python 3.11 writes for an uncaught ZeroDivisionError (tests/records makes it for real).
+const std::string traceback =
+    "Traceback (most recent call last):\n"
+    "  File \"/srv/app.py\", line 3, in <module>\n"
+    "    1 / 0\n"
+    "    ~~^~~\n"
+    "ZeroDivisionError: division by zero\n";
+
+}  // namespace
+
+TEST_CASE("a traceback is one entry at err; the lines around it stay lines, in order") {
+    Rig rig(with_records());
+    rig.write("before\n" + traceback + "after\n");
+    rig.run_until([&] { return rig.script->messages.size() == 3; });
+    CHECK(rig.script->messages[0] == "before");
+    CHECK(rig.script->messages[1] == traceback.substr(0, traceback.size() - 1));
+    CHECK(rig.script->rules == std::vector<std::string>{"", "python", ""});
+    CHECK(rig.script->priorities == std::vector<int>{6, 3, 6});
+    CHECK(rig.script->messages[2] == "after");
+    CHECK(rig.snapshot().counters.lines == 7);  // input lines, the record's five among them
+    CHECK(rig.snapshot().counters.records == 1);
+}
+
+TEST_CASE(
+    "a line that may start a record and gets no continuation goes out unchanged, after "
+    "MultilineTimeoutSec= on the loop's clock") {
+    Rig rig(with_records(150'000));
+    rig.loop.run_once(0);
+    const uint64_t start = rig.loop.now();
+    rig.write("java.lang.IllegalStateException: no such order\n");
+    rig.run_until([&] { return rig.script->messages.size() == 1; });
+    CHECK(rig.loop.now() - start >= 150'000);
+    CHECK(rig.script->messages[0] == "java.lang.IllegalStateException: no such order");
+    CHECK(rig.script->rules[0] == "");
+    CHECK(rig.script->priorities[0] == 6);
+    // A continuation that comes after the timeout is a line of its own: nothing merged late.
+    rig.write("\tat com.example.Shop.order(Shop.java:42)\n");
+    rig.run_until([&] { return rig.script->messages.size() == 2; });
+    CHECK(rig.script->messages[1] == "\tat com.example.Shop.order(Shop.java:42)");
+    CHECK(rig.script->rules[1] == "");
+}
+
+TEST_CASE("a record whose writer pauses within the timeout stays one record") {
+    Rig rig(with_records(300'000));
+    std::size_t next = 0;
+    std::vector<std::string> lines;
+    for (std::size_t at = 0; at < traceback.size();) {
+        std::size_t end = traceback.find('\n', at) + 1;
+        lines.push_back(traceback.substr(at, end - at));
+        at = end;
+    }
+    std::optional<event::TimerSource> writer;  // a line every 100 ms, on the loop's clock
+    writer.emplace(rig.loop, event::TimerSource::Mode::periodic, 100'000, 1'000, [&] {
+        rig.write(lines[next++]);
+        if (next == lines.size())
+            writer->set_enabled(false);
+    });
+    rig.run_until([&] { return rig.script->messages.size() == 1; });
+    CHECK(rig.script->rules[0] == "python");
+    CHECK(rig.script->messages[0] == traceback.substr(0, traceback.size() - 1));
+}
+
+TEST_CASE("stop forwards a pending record whole") {
+    Rig rig(with_records(10'000'000));  // the timeout cannot be what ends it
+    rig.write(
+        "panic: runtime error: index out of range [5] with length 3\n\n"
+        "goroutine 1 [running]:\n"
+        "main.main()\n"
+        "\t/srv/main.go:8 +0x1d\n");
+    for (int i = 0; i < 5; ++i)
+        rig.loop.run_once(10'000);
+    CHECK(rig.script->messages.empty());  // the record waits for its next line
+    rig.channel->stop();
+    rig.run_until([&] { return rig.recorder.finished; });
+    REQUIRE(rig.script->messages.size() == 1);
+    CHECK(rig.script->rules[0] == "go");
+    CHECK(rig.script->priorities[0] == 3);
+    CHECK(rig.script->messages[0] ==
+          "panic: runtime error: index out of range [5] with length 3\n\n"
+          "goroutine 1 [running]:\n"
+          "main.main()\n"
+          "\t/srv/main.go:8 +0x1d");
+}
+
+TEST_CASE(
+    "reload with Multiline= empty: a pending record goes out as it is, then every line is its "
+    "own entry") {
+    Rig rig(with_records(10'000'000));
+    rig.write("Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\n");
+    for (int i = 0; i < 5; ++i)
+        rig.loop.run_once(10'000);
+    CHECK(rig.script->messages.empty());
+    ChannelSettings plain = Rig::plain();
+    plain.multiline = {};
+    rig.channel->reconfigure(plain);
+    rig.run_until([&] { return rig.script->messages.size() == 1; });
+    CHECK(rig.script->messages[0] ==
+          "Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>");
+    CHECK(rig.script->rules[0] == "python");
+    rig.write(traceback);
+    rig.run_until([&] { return rig.script->messages.size() == 6; });
+    for (std::size_t i = 1; i < 6; ++i)
+        CHECK(rig.script->rules[i] == "");
 }

@@ -59,6 +59,15 @@ std::string load_error(const ConfigLoader& loader) {
     return "(no error)";
 }
 
+std::string load_error_running(const ConfigLoader& loader, Transport running) {
+    try {
+        loader.load(running);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
 std::string joined(const std::vector<std::string>& lines) {
     std::string text;
     for (const auto& line : lines)
@@ -160,6 +169,17 @@ const std::vector<GoodValue>& good_values() {
          [](const Config& c) { return c.partial_line_timeout_usec == 2'000'000u; }},
         {"PartialLineTimeoutSec", "100ms",
          [](const Config& c) { return c.partial_line_timeout_usec == 100'000u; }},
+        {"Multiline", "python java go",
+         [](const Config& c) { return c.multiline == records::default_rules(); }},
+        {"Multiline", "indent  python",
+         [](const Config& c) {
+             return c.multiline == records::Rules{MultilineRule::indent, MultilineRule::python};
+         }},
+        {"Multiline", "", [](const Config& c) { return c.multiline.empty(); }},
+        {"MultilineTimeoutSec", "2",
+         [](const Config& c) { return c.multiline_timeout_usec == 2'000'000u; }},
+        {"MultilineTimeoutSec", "100ms",
+         [](const Config& c) { return c.multiline_timeout_usec == 100'000u; }},
         {"BacklogMax", "0", [](const Config& c) { return c.backlog_max == 0u; }},
         {"BacklogMax", "1024M", [](const Config& c) { return c.backlog_max == 1024u << 20; }},
         {"BacklogMax", "64K", [](const Config& c) { return c.backlog_max == 65536u; }},
@@ -242,6 +262,14 @@ const std::vector<BadValue>& bad_values() {
         {"Transport", "Stream", "not one of native|stream"},
         {"PartialLineTimeoutSec", "0", duration_expected + " or infinity"},
         {"PartialLineTimeoutSec", "never", duration_expected + " or infinity"},
+        {"Multiline", "python ruby",
+         "not a blank-separated list of the rules python java go indent, each at most once: "
+         "unknown rule 'ruby'"},
+        {"Multiline", "go go",
+         "not a blank-separated list of the rules python java go indent, each at most once: "
+         "rule 'go' given twice"},
+        {"MultilineTimeoutSec", "0", "not a duration of 1ms..60s in seconds (e.g. 5, 0.5, 250ms)"},
+        {"MultilineTimeoutSec", "61", "not a duration of 1ms..60s in seconds (e.g. 5, 0.5, 250ms)"},
         {"BacklogMax", "1025M", "not 0 or a size of 1K..1024M in bytes (e.g. 48K, 1M)"},
         {"BacklogMax", "512", "not 0 or a size of 1K..1024M in bytes (e.g. 48K, 1M)"},
         {"BacklogMax", "-1", "not 0 or a size of 1K..1024M in bytes (e.g. 48K, 1M)"},
@@ -328,6 +356,35 @@ TEST_CASE("the defaults are the ones documented") {
     CHECK(config.backlog_max == 16u << 20);
 }
 
+TEST_CASE("Transport=stream: no records by default; Multiline= set is an error naming its line") {
+    CHECK(parse_config_text("[PipeJournal]\nTransport=stream\nFormat=plain\n", "t")
+              .config.multiline.empty());
+    CHECK(parse_config_text("[PipeJournal]\nTransport=stream\nFormat=plain\nMultiline=\n", "t")
+              .config.multiline.empty());
+    CHECK(config_error("[PipeJournal]\nTransport=stream\nFormat=plain\nMultiline=java\n") ==
+          "test.conf:4: Multiline=java: not possible with Transport=stream (test.conf:2), which "
+          "carries plain lines only");
+    CHECK(config_error("[PipeJournal]\nMultiline=go\nFormat=plain\nTransport=stream\n") ==
+          "test.conf:4: Transport=stream: needs Multiline= empty (it carries plain lines only), "
+          "but Multiline=go is set at test.conf:2");
+}
+
+TEST_CASE("reload: the running transport stays, and the rest goes with it") {
+    TempDir dir;
+    CommandLine cl;
+    cl.config_path = dir.write("pipejournal.conf", "[PipeJournal]\nFormat=plain\n");
+    ParsedConfig reloaded = ConfigLoader(cl).load(Transport::stream);
+    CHECK(reloaded.config.transport == Transport::stream);
+    CHECK(reloaded.transport_on_restart == Transport::native);  // what the file says
+    CHECK(reloaded.config.multiline.empty());                   // the stream's defaults
+    CHECK(reloaded.config.line_max == 48u * 1024);
+    dir.write("pipejournal.conf", "[PipeJournal]\nFormat=json\n");
+    CHECK(load_error_running(ConfigLoader(cl), Transport::stream) ==
+          "Format=json needs Transport=native, which takes effect on restart; running with "
+          "Transport=stream");
+    CHECK(ConfigLoader(cl).load(Transport::native).config.format.format == LineFormat::json);
+}
+
 TEST_CASE("Transport=stream: LineMax= defaults to 48K (journald's stream lines), unless set") {
     CHECK(
         parse_config_text("[PipeJournal]\nTransport=stream\nFormat=plain\n", "t").config.line_max ==
@@ -392,6 +449,9 @@ TEST_CASE("--check-config's text reads back as the same configuration") {
     odd.format.priority_keys = {"a.b", "@l"};
     odd.transport = Transport::stream;
     odd.format.format = LineFormat::plain;
+    odd.multiline = {};
+    odd.multiline_timeout_usec = 60'000'000;
+    odd.backlog_max = 0;
     odd.partial_line_timeout_usec = std::nullopt;
     for (const Config& config : {Config{}, odd}) {
         std::string text = effective_text(config);
