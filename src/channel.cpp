@@ -9,18 +9,22 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <system_error>
+#include <utility>
 
 #include "log.hpp"
+#include "status.hpp"
 
 namespace pj {
 namespace {
 
-// One read of at most this much per wake-up, then back to the loop: a writer that never pauses
-// cannot delay a signal or a watchdog ping by more than one read's lines, and a kill loses at most
-// what one read took (lines read, not yet sent). An epoll round per 16 KiB (~160 lines of 100
-// bytes) costs nothing next to one sendmsg per line.
+// One take of at most this much from the FIFO per wake-up, then back to the loop: a writer that
+// never pauses cannot delay a signal or a watchdog ping by more than one read's lines. An epoll
+// round per 16 KiB (~160 lines of 100 bytes) costs nothing next to one sendmsg per line.
 constexpr std::size_t read_size = 16 * 1024;
+// What is sent from the backlog per wake-up while it catches up, for the same reason.
+constexpr std::size_t pump_budget = 4 * read_size;
 constexpr uint64_t retry_min_usec = 10'000, retry_max_usec = 1'000'000;
 constexpr uint64_t report_interval_usec = 10'000'000;  // trouble is logged at most this often
 // How long a stop waits for the rest of a cut line in a FIFO that outlives us: far below any
@@ -41,24 +45,33 @@ std::string capitalized(std::string_view text) {
     return result;
 }
 
+// The store (/run full) or its ring refuses more bytes: writers wait in the pipe until the sink
+// has taken some.
+bool backlog_refuses(ssize_t r) noexcept {
+    return r == -ENOBUFS || r == -ENOSPC;
+}
+
 }  // namespace
 
-Channel::Channel(event::Loop& loop, Fifo fifo, std::unique_ptr<Sink> sink, ChannelSettings settings,
-                 Listener& listener)
+Channel::Channel(event::Loop& loop, Fifo fifo, Backlog backlog, std::unique_ptr<Sink> sink,
+                 ChannelSettings settings, Listener& listener)
     : loop_(loop),
       listener_(listener),
       fifo_(std::move(fifo)),
+      backlog_(std::move(backlog)),
       sink_(std::move(sink)),
       settings_(std::move(settings)),
       buffer_(settings_.line_max, read_size),
       mapper_(settings_.format),
       records_(buffer_, settings_.multiline, settings_.multiline_timeout_usec,
-               [this](std::string_view text) { return mapper_.maps_structured(text); }) {
+               [this](std::string_view text) { return mapper_.maps_structured(text); }),
+      base_(backlog_.sent()),
+      loaded_(backlog_.sent()) {
     sink_->set_origin({settings_.identifier, fifo_.path()});  // the one place it comes from
     retry_.emplace(loop_, event::TimerSource::Mode::one_shot, retry_min_usec, 1000,
                    [this] { on_sink_ready(); });
     wait_notice_.emplace(loop_, event::TimerSource::Mode::one_shot, settings_.wait_notice_usec,
-                         1000, [this] { notice_waiting(); });
+                         1000, [this] { on_wait_notice(); });
     partial_line_timer_.emplace(loop_, event::TimerSource::Mode::one_shot,
                                 settings_.partial_line_timeout_usec.value_or(1'000'000), 10'000,
                                 [this] { on_partial_line_idle(); });
@@ -66,7 +79,21 @@ Channel::Channel(event::Loop& loop, Fifo fifo, std::unique_ptr<Sink> sink, Chann
     record_timer_.emplace(loop_, event::TimerSource::Mode::one_shot,
                           settings_.multiline_timeout_usec, 1'000,
                           [this] { on_record_deadline(); });
+    stop_timer_.emplace(loop_, event::TimerSource::Mode::one_shot, cut_line_wait_usec, 10'000,
+                        [this] { continue_drain(); });
+    more_.emplace(loop_, [this] { on_more(); });
     readable_.emplace(loop_, fifo_.fd(), EPOLLIN, [this](uint32_t) { on_readable(); });
+    if (uint64_t left = backlog_.recovered(); left > 0) {
+        const uint64_t lines = unsent_lines();
+        log::info(log::id::backlog_recovered,
+                  "Taking over " + std::to_string(lines) + " lines (" + human_bytes(left) +
+                      ") a previous run left unsent in " + backlog_.path(),
+                  {{"PIPEJOURNAL_FIFO", fifo_.path()},
+                   {"PIPEJOURNAL_BACKLOG", backlog_.path()},
+                   {"PIPEJOURNAL_LINES", lines},
+                   {"PIPEJOURNAL_BYTES", left}});
+        more_->arm();  // sent from the loop, a piece per wake-up: never before READY=1
+    }
 }
 
 Channel::~Channel() = default;
@@ -78,60 +105,143 @@ bool Channel::close() {
     wait_notice_.reset();
     partial_line_timer_.reset();
     record_timer_.reset();
+    stop_timer_.reset();
+    more_.reset();
     return fifo_.close_and_remove();
 }
 
-Channel::Snapshot Channel::snapshot() const {
-    std::optional<Waiting> noticed;
-    if (waiting_ && waiting_->noticed)
-        noticed = waiting_;
-    return {fifo_.path(), sink_->kind(), phase_,
-            noticed,      counters_,     settings_.format.format != LineFormat::plain,
-            drop_error_};
+// --- the state, and what it watches ------------------------------------------------------------
+
+void Channel::set_state(State state) {
+    state_ = std::move(state);
+    watch();
 }
 
-void Channel::reconfigure(const ChannelSettings& settings) {
-    if (settings.identifier != settings_.identifier)
-        sink_->set_origin({settings.identifier, fifo_.path()});
-    mapper_.set_options(settings.format);
-    if (settings.line_max != settings_.line_max)
-        records_.set_line_max(settings.line_max);
-    if (settings.multiline != settings_.multiline)
-        records_.set_rules(settings.multiline);  // a pending record goes out as it is
-    records_.set_timeout(settings.multiline_timeout_usec);
-    settings_ = settings;
-    if (phase_ == Phase::forwarding && !waiting_ && forward() == Progress::done &&
-        flush() == Progress::done)
-        arm_idle_timers();
+Channel::Refusal* Channel::refusal() noexcept {
+    return const_cast<Refusal*>(std::as_const(*this).refusal());
 }
 
-void Channel::on_readable() {
-    if (phase_ == Phase::draining) {  // the rest of a cut line arrived
-        continue_drain();
-        return;
+const Channel::Refusal* Channel::refusal() const noexcept {
+    if (const auto* s = std::get_if<Backlogged>(&state_))
+        return &s->refusal;
+    if (const auto* s = std::get_if<Full>(&state_))
+        return &s->refusal;
+    if (const auto* s = std::get_if<Draining>(&state_))
+        return s->refusal ? &*s->refusal : nullptr;
+    return nullptr;
+}
+
+// The one place that turns the state into the sources that run.
+void Channel::watch() {
+    const Refusal* waiting = refusal();
+    const auto* draining = std::get_if<Draining>(&state_);
+    // The FIFO: read while forwarding, and into the backlog while the sink refuses; while stopping
+    // only for the rest of a cut line.
+    readable_->set_enabled(std::holds_alternative<Forwarding>(state_) ||
+                           std::holds_alternative<Backlogged>(state_) ||
+                           (draining && !waiting && draining->cut_line_deadline_usec));
+    // The sink: its descriptor's EPOLLOUT, or a timer with backoff. Made anew for every wait: a
+    // sink that reconnected names another socket, maybe under the same number. /run being full is
+    // no sink's to signal: a timer.
+    sink_writable_.reset();
+    retry_->set_enabled(false);
+    if (waiting) {
+        int fd = waiting->error == -ENOSPC ? -1 : sink_->wait_fd();
+        if (fd >= 0) {
+            sink_writable_.emplace(loop_, fd, EPOLLOUT, [this](uint32_t) { on_sink_ready(); });
+        } else {
+            retry_->set_interval(waiting->retry_usec);
+            retry_->arm();
+        }
     }
-    ssize_t n = read_some(read_size);
-    if (n < 0 && n != -EAGAIN)
-        throw std::system_error(static_cast<int>(-n), std::generic_category(),
-                                "Failed to read FIFO " + fifo_.path());
-    if (n > 0 && forward() == Progress::blocked)
-        return;
-    if (flush() == Progress::blocked)
-        return;
-    arm_idle_timers();
+    if (waiting && waiting->told == Refusal::Told::no && settings_.wait_notice_usec > 0) {
+        const uint64_t now = loop_.now(), due = waiting->since_usec + settings_.wait_notice_usec;
+        wait_notice_->set_interval(due > now ? due - now : 0);
+        wait_notice_->arm();
+    } else {
+        wait_notice_->set_enabled(false);
+    }
+    // A partial line or a record waits for more only while lines flow: a refusing sink holds them
+    // all anyway, and a stop sends them as they are.
+    if (std::holds_alternative<Forwarding>(state_)) {
+        arm_idle_timers();
+    } else {
+        partial_line_timer_->set_enabled(false);
+        record_timer_->set_enabled(false);
+    }
+    if (draining) {
+        // The end of the wait for a cut line's rest, or of the patience with a refusing sink.
+        std::optional<uint64_t> due = draining->cut_line_deadline_usec;
+        if (!backlog_.path().empty()) {
+            uint64_t budget = draining->since_usec + settings_.stop_budget_usec;
+            due = std::min(due.value_or(budget), budget);
+            if (waiting)
+                due = std::min(*due, waiting->since_usec + settings_.stop_patience_usec);
+        }
+        if (due) {
+            const uint64_t now = loop_.now();
+            stop_timer_->set_interval(*due > now ? *due - now : 0);
+            stop_timer_->arm();
+        } else {
+            stop_timer_->set_enabled(false);
+        }
+    } else {
+        stop_timer_->set_enabled(false);
+    }
 }
 
-ssize_t Channel::read_some(std::size_t max_bytes) {
-    auto space = records_.free_space();
-    ssize_t n;
-    do
-        n = read(fifo_.fd(), space.data(), std::min(space.size(), max_bytes));
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -errno;
-    records_.commit(static_cast<std::size_t>(n), loop_.now());
-    counters_.bytes += static_cast<uint64_t>(n);
+void Channel::arm_idle_timers() {
+    if (settings_.partial_line_timeout_usec && records_.has_partial_line()) {
+        partial_line_timer_->set_interval(*settings_.partial_line_timeout_usec);
+        partial_line_timer_->arm();  // from now: the countdown restarts with every read
+    } else {
+        partial_line_timer_->set_enabled(false);
+    }
+    if (const std::optional<uint64_t> deadline = records_.deadline()) {
+        const uint64_t now = loop_.now();
+        record_timer_->set_interval(*deadline > now ? *deadline - now : 0);
+        record_timer_->arm();
+    } else {
+        record_timer_->set_enabled(false);
+    }
+}
+
+// --- bytes in, entries out ---------------------------------------------------------------------
+
+ssize_t Channel::take(std::size_t max_bytes) {
+    ssize_t n = backlog_.take_from(fifo_.fd(), max_bytes);
+    if (n > 0)
+        counters_.bytes += static_cast<uint64_t>(n);
     return n;
+}
+
+// Sends what the buffer holds, then what the backlog holds beyond it, at most pump_budget of it
+// now (the rest on the next wake-up).
+Channel::Progress Channel::pump() {
+    std::size_t budget = pump_budget;
+    for (;;) {
+        if (forward() == Progress::blocked || flush() == Progress::blocked)
+            return Progress::blocked;
+        const uint64_t unloaded = backlog_.written() - loaded_;
+        if (unloaded == 0)
+            break;
+        if (budget == 0) {
+            more_->arm();
+            break;
+        }
+        std::span<char> space = records_.free_space();
+        std::size_t want = static_cast<std::size_t>(
+            std::min<uint64_t>({space.size(), unloaded, read_size, budget}));
+        ssize_t n = backlog_.read(loaded_, space.first(want));
+        if (n <= 0)
+            throw std::system_error(n < 0 ? static_cast<int>(-n) : EIO, std::generic_category(),
+                                    "Failed to read the backlog " + backlog_.path());
+        records_.commit(static_cast<std::size_t>(n), loop_.now());
+        loaded_ += static_cast<uint64_t>(n);
+        budget -= static_cast<std::size_t>(n);
+    }
+    backlog_.release_sent();
+    return Progress::done;
 }
 
 Channel::Progress Channel::forward() {
@@ -139,23 +249,42 @@ Channel::Progress Channel::forward() {
         Entry entry = mapper_.map(*record);
         int r = sink_->send(entry);
         if (r < 0 && is_transient(r)) {
-            start_waiting(r);  // the record stays and is offered again
+            refused(r);  // the record stays and is offered again
             return Progress::blocked;
         }
+        // Sent or refused for good, the backlog is done with the record once the sink has
+        // written everything before it.
+        const uint64_t end = base_ + record->line.end_position;
         if (r < 0) {
             ++counters_.dropped;
             drop_error_ = r;
+            if (unwritten_.empty())
+                backlog_.mark_sent(end);
+            else
+                unwritten_.back() = end;  // done with when the entry before it is
         } else {
             counters_.lines += record->lines;
             counters_.structured += entry.structured ? 1 : 0;
             counters_.records += record->rule != MultilineRule::none ? 1 : 0;
             counters_.split += record->line.end == Line::Break::line_max ? 1 : 0;
+            unwritten_.push_back(end);
+            settle();
         }
         records_.pop();
     }
     if (counters_.dropped != reported_dropped_ || counters_.split != reported_split_)
         report_trouble(false);
     return Progress::done;
+}
+
+// The backlog is sent up to the last entry the sink has written out (at once, for native
+// entries: a kill afterwards doubles at most that one).
+void Channel::settle() {
+    const std::size_t unwritten = sink_->unwritten_entries();
+    while (unwritten_.size() > unwritten) {
+        backlog_.mark_sent(unwritten_.front());
+        unwritten_.pop_front();
+    }
 }
 
 Channel::Progress Channel::flush() {
@@ -167,81 +296,83 @@ Channel::Progress Channel::flush() {
         lost_seen_ = lost;
         report_trouble(false);
     }
+    settle();
     if (r < 0 && is_transient(r)) {
-        start_waiting(r);
+        refused(r);
         return Progress::blocked;
     }
     return Progress::done;
 }
 
-void Channel::start_waiting(int error) {
-    readable_->set_enabled(false);  // writers now wait in the pipe, nothing is lost
-    partial_line_timer_->set_enabled(false);
-    record_timer_->set_enabled(false);
-    if (!waiting_) {
-        waiting_ = Waiting{loop_.now(), error, retry_min_usec, false, false};
-        if (settings_.wait_notice_usec == 0) {
-            notice_waiting();
-        } else {
-            wait_notice_->set_interval(settings_.wait_notice_usec);
-            wait_notice_->arm();
-        }
-    } else {
-        waiting_->retry_usec = std::min(waiting_->retry_usec * 2, retry_max_usec);
+// --- the sink refuses, then takes entries again ------------------------------------------------
+
+void Channel::refused(int error) {
+    if (Refusal* waiting = refusal()) {  // still: back off
+        waiting->retry_usec = std::min(waiting->retry_usec * 2, retry_max_usec);
+        watch();
+        return;
     }
-    if (int fd = sink_->wait_fd(); fd >= 0) {
-        // Made anew for every wait: a sink that reconnected names another socket, maybe under
-        // the same number. Level-triggered: the callback disables it before anything else.
-        sink_writable_.reset();
-        sink_writable_.emplace(loop_, fd, EPOLLOUT, [this](uint32_t) { on_sink_ready(); });
+    const Refusal fresh{loop_.now(), error, retry_min_usec};
+    if (auto* draining = std::get_if<Draining>(&state_)) {
+        draining->refusal = fresh;
+        watch();
+    } else if (settings_.backlog_max > 0 && !backlog_refuses(error) &&
+               backlog_.unsent() < settings_.backlog_max) {
+        set_state(Backlogged{fresh});  // writers do not wait: the FIFO goes on into the backlog
     } else {
-        retry_->set_interval(waiting_->retry_usec);
-        retry_->arm();
+        set_state(Full{fresh});  // writers now wait in the pipe, nothing is lost
     }
+    if (settings_.wait_notice_usec == 0)
+        on_wait_notice();
 }
 
-void Channel::notice_waiting() {
-    if (!waiting_ || waiting_->noticed)
+void Channel::accepted() {
+    Refusal* waiting = refusal();
+    if (!waiting)
         return;
-    waiting_->noticed = true;
-    // With journald gone this entry is lost too; stop_waiting() says it then.
-    const log::Errno error{waiting_->error};
-    waiting_->announced =
-        log::warning(log::id::journal_unavailable,
-                     capitalized(sink_->name()) + " does not take entries for now (" +
-                         error.text() + "); holding " + fifo_.path() + " until it does",
-                     {{"PIPEJOURNAL_FIFO", fifo_.path()}, error.field()});
+    const Refusal was = *waiting;
+    if (auto* draining = std::get_if<Draining>(&state_)) {
+        draining->refusal.reset();
+        watch();
+    } else {
+        set_state(Forwarding{});
+    }
+    if (was.told != Refusal::Told::no)
+        tell_refusal_ended(was);
+}
+
+void Channel::on_wait_notice() {
+    Refusal* waiting = refusal();
+    if (!waiting || waiting->told != Refusal::Told::no)
+        return;
+    tell_refusal();
+}
+
+void Channel::tell_refusal() {
+    Refusal& waiting = *refusal();
+    const log::Errno error{waiting.error};
+    const std::string what =
+        waiting.error == -ENOSPC
+            ? "The backlog " + backlog_.path() + " has no room (" + error.text() + ")"
+            : capitalized(sink_->name()) + " does not take entries for now (" + error.text() + ")";
+    const std::string meanwhile =
+        std::holds_alternative<Backlogged>(state_)
+            ? "; reading " + fifo_.path() + " into the backlog until it does"
+            : "; holding " + fifo_.path() + " until it does";
+    // With journald gone this entry waits or is lost too; tell_refusal_ended() says it then.
+    bool taken = log::warning(log::id::journal_unavailable, what + meanwhile,
+                              {{"PIPEJOURNAL_FIFO", fifo_.path()}, error.field()});
+    waiting.told = taken ? Refusal::Told::yes : Refusal::Told::lost;
+    watch();
     listener_.channel_changed(*this);
 }
 
-void Channel::on_sink_ready() {
-    if (sink_writable_)
-        sink_writable_->set_enabled(false);
-    if (forward() == Progress::blocked || flush() == Progress::blocked)
-        return;
-    stop_waiting();
-    if (phase_ == Phase::draining) {
-        continue_drain();
-        return;
-    }
-    readable_->set_enabled(true);
-    arm_idle_timers();
-}
-
-void Channel::stop_waiting() {
-    if (!waiting_)
-        return;
-    Waiting waited = *waiting_;
-    waiting_.reset();
-    wait_notice_->set_enabled(false);
-    if (!waited.noticed)  // busy for a moment, as a full socket is under load: nothing to say
-        return;
-    if (!waited.announced) {  // the sink was not there to take it when we started waiting
-        const log::Errno error{waited.error};
+void Channel::tell_refusal_ended(const Refusal& was) {
+    if (was.told == Refusal::Told::lost) {  // the sink was not there to take it back then
+        const log::Errno error{was.error};
         log::warning(log::id::journal_unavailable,
                      capitalized(sink_->name()) + " did not take entries for " +
-                         seconds_text(loop_.now() - waited.since_usec) + " (" + error.text() +
-                         "); " + fifo_.path() + " was held meanwhile",
+                         seconds_text(loop_.now() - was.since_usec) + " (" + error.text() + ")",
                      {{"PIPEJOURNAL_FIFO", fifo_.path()}, error.field()});
     }
     log::info(capitalized(sink_->name()) + " takes entries again",
@@ -249,66 +380,90 @@ void Channel::stop_waiting() {
     listener_.channel_changed(*this);
 }
 
-void Channel::arm_idle_timers() {
-    arm_partial_line_timer();
-    arm_record_timer();
-}
+// --- events ------------------------------------------------------------------------------------
 
-void Channel::arm_partial_line_timer() {
-    if (settings_.partial_line_timeout_usec && records_.has_partial_line()) {
-        partial_line_timer_->set_interval(*settings_.partial_line_timeout_usec);
-        partial_line_timer_->arm();  // from now: the countdown restarts with every read
-    } else {
-        partial_line_timer_->set_enabled(false);
-    }
-}
-
-void Channel::arm_record_timer() {
-    const std::optional<uint64_t> deadline = records_.deadline();
-    if (!deadline) {
-        record_timer_->set_enabled(false);
+void Channel::on_readable() {
+    if (std::holds_alternative<Draining>(state_)) {  // the rest of a cut line arrived
+        continue_drain();
         return;
     }
-    const uint64_t now = loop_.now();
-    record_timer_->set_interval(*deadline > now ? *deadline - now : 0);
-    record_timer_->arm();
-}
-
-// A record (or a line that may start one) waited MultilineTimeoutSec= for its next line: it goes
-// out as it is.
-void Channel::on_record_deadline() {
-    if (phase_ != Phase::forwarding || waiting_)
+    ssize_t n = take(read_size);
+    if (backlog_refuses(n)) {
+        if (auto* backlogged = std::get_if<Backlogged>(&state_))
+            set_state(Full{backlogged->refusal});
+        else
+            refused(static_cast<int>(n));  // /run is full: wait as for a sink
         return;
-    records_.expire(loop_.now());
-    if (forward() == Progress::done && flush() == Progress::done)
+    }
+    if (n < 0 && n != -EAGAIN)
+        throw std::system_error(static_cast<int>(-n), std::generic_category(),
+                                "Failed to read FIFO " + fifo_.path());
+    if (auto* backlogged = std::get_if<Backlogged>(&state_)) {
+        if (backlog_.unsent() >= settings_.backlog_max)
+            set_state(Full{backlogged->refusal});  // held enough: writers now wait in the pipe
+        return;
+    }
+    if (pump() == Progress::done)
         arm_idle_timers();
+}
+
+void Channel::on_sink_ready() {
+    if (sink_writable_)
+        sink_writable_->set_enabled(false);  // level-triggered: watch() makes it anew if needed
+    if (pump() == Progress::blocked)
+        return;
+    if (Refusal* waiting = refusal();
+        waiting && backlog_refuses(waiting->error) && !std::holds_alternative<Draining>(state_)) {
+        // /run was full: is there room now? If not, the wait goes on (and may be told).
+        ssize_t n = take(read_size);
+        if (backlog_refuses(n)) {
+            waiting->retry_usec = std::min(waiting->retry_usec * 2, retry_max_usec);
+            watch();
+            return;
+        }
+    }
+    accepted();
+    if (std::holds_alternative<Draining>(state_))
+        continue_drain();
+    else if (pump() == Progress::done)
+        arm_idle_timers();
+}
+
+void Channel::on_more() {
+    if (std::holds_alternative<Forwarding>(state_) && pump() == Progress::done)
+        arm_idle_timers();
+    else if (std::holds_alternative<Draining>(state_) && !refusal())
+        continue_drain();
 }
 
 // A FIFO shared by writers has no end-of-writer signal while we hold it open ourselves: a line
 // left unfinished would wait for ever and be glued to the next writer's line.
 void Channel::on_partial_line_idle() {
-    if (phase_ == Phase::draining) {  // the wait for the rest of a cut line is over
-        if (!waiting_)
-            continue_drain();
-        return;
-    }
-    if (phase_ != Phase::forwarding || waiting_ || !records_.has_partial_line())
+    if (!std::holds_alternative<Forwarding>(state_) || !records_.has_partial_line())
         return;
     records_.release_partial(Line::Break::timeout);
-    if (forward() == Progress::done && flush() == Progress::done)
+    if (pump() == Progress::done)
         arm_idle_timers();
 }
 
+// A record (or a line that may start one) waited MultilineTimeoutSec= for its next line: it goes
+// out as it is.
+void Channel::on_record_deadline() {
+    if (!std::holds_alternative<Forwarding>(state_))
+        return;
+    records_.expire(loop_.now());
+    if (pump() == Progress::done)
+        arm_idle_timers();
+}
+
+// --- stop --------------------------------------------------------------------------------------
+
 std::size_t Channel::stop() {
-    if (phase_ != Phase::forwarding)
+    if (std::holds_alternative<Draining>(state_) || finished())
         return 0;
-    phase_ = Phase::draining;
-    readable_->set_enabled(false);
-    partial_line_timer_->set_enabled(false);
-    record_timer_->set_enabled(false);
     int pending = 0;
     if (ioctl(fifo_.fd(), FIONREAD, &pending) < 0) {
-        // Then read at most what a full pipe holds: still bounded, still everything that waits.
+        // Then take at most what a full pipe holds: still bounded, still everything that waits.
         const log::Errno error{-errno};
         pending = fcntl(fifo_.fd(), F_GETPIPE_SZ);
         if (pending < 0)
@@ -317,70 +472,172 @@ std::size_t Channel::stop() {
                          "); forwarding up to " + std::to_string(pending),
                      {{"PIPEJOURNAL_FIFO", fifo_.path()}, error.field()});
     }
-    drain_ = Drain{static_cast<std::size_t>(pending), std::nullopt};
-    if (!waiting_)
+    std::optional<Refusal> waiting;
+    if (const Refusal* r = refusal())
+        waiting = *r;
+    set_state(Draining{static_cast<std::size_t>(pending), loop_.now(), waiting, std::nullopt});
+    if (!waiting)
         continue_drain();
     return static_cast<std::size_t>(pending);
 }
 
 void Channel::continue_drain() {
-    const bool owned = fifo_.origin() == Fifo::Origin::created;
-    for (;;) {
-        if (forward() == Progress::blocked)
-            return;
-        if (drain_->bytes_left > 0) {
-            ssize_t n = read_some(drain_->bytes_left);
-            if (n > 0) {
-                drain_->bytes_left -= static_cast<std::size_t>(n);
-                continue;
-            }
-            if (n < 0 && n != -EAGAIN) {
-                const log::Errno error{static_cast<int>(n)};
-                log::error("Failed to read FIFO " + fifo_.path() + " while stopping (" +
-                               error.text() + "); " + std::to_string(drain_->bytes_left) +
-                               " bytes stay in it",
-                           {{"PIPEJOURNAL_FIFO", fifo_.path()}, error.field()});
-            }
-            drain_->bytes_left = 0;
-        }
-        // A FIFO that outlives us (systemd's, or one that was there) keeps the bytes we do not
-        // read for whoever reads next, so finish a cut line only from its own bytes, one at a
-        // time, taking nothing of the line after it; wait a little for the rest if it is not in
-        // the pipe yet, so the next reader does not start in the middle of a line.
-        if (owned || !records_.has_partial_line())
-            break;
-        ssize_t n = read_some(1);
-        if (n == 1)
+    auto* draining = std::get_if<Draining>(&state_);
+    if (!draining)
+        return;
+    // A backlog in /run outlives us: what the sink does not take soon waits there for the next
+    // start. One that dies with us (run by hand) is waited for, as the pipe always was.
+    const bool keeps = !backlog_.path().empty();
+    const uint64_t now = loop_.now();
+    auto out_of_time = [&] {
+        return keeps && (now - draining->since_usec >= settings_.stop_budget_usec ||
+                         (draining->refusal &&
+                          now - draining->refusal->since_usec >= settings_.stop_patience_usec));
+    };
+    if (draining->refusal) {
+        if (out_of_time())
+            finish_drain(true);
+        return;  // on_sink_ready() comes back
+    }
+    while (draining->pipe_left > 0) {
+        ssize_t n = take(std::min(draining->pipe_left, read_size));
+        if (n > 0) {
+            draining->pipe_left -= static_cast<std::size_t>(n);
+            if (pump() == Progress::blocked)
+                return continue_drain();  // now refused: wait, or leave it when out of time
             continue;
-        if (n == -EAGAIN) {
-            uint64_t now = loop_.now();
-            if (!drain_->cut_line_deadline_usec)
-                drain_->cut_line_deadline_usec = now + cut_line_wait_usec;
-            if (now < *drain_->cut_line_deadline_usec) {
-                readable_->set_enabled(true);  // on_readable() brings us back with the rest
-                partial_line_timer_->set_interval(*drain_->cut_line_deadline_usec - now);
-                partial_line_timer_->arm();  // on_partial_line_idle(): waited long enough
-                return;
-            }
-        } else if (n < 0) {
+        }
+        if (backlog_refuses(n)) {  // the backlog has no room left: the rest stays in the pipe
+            log::warning(
+                "The backlog " + backlog_.path() + " has no room while stopping; " +
+                    std::to_string(draining->pipe_left) + " bytes stay in " + fifo_.path(),
+                {{"PIPEJOURNAL_FIFO", fifo_.path()}, log::Errno{static_cast<int>(n)}.field()});
+        } else if (n < 0 && n != -EAGAIN) {
             const log::Errno error{static_cast<int>(n)};
-            log::error("Failed to read FIFO " + fifo_.path() + " while completing a cut line (" +
-                           error.text() + ")",
+            log::error("Failed to read FIFO " + fifo_.path() + " while stopping (" + error.text() +
+                           "); " + std::to_string(draining->pipe_left) + " bytes stay in it",
                        {{"PIPEJOURNAL_FIFO", fifo_.path()}, error.field()});
         }
-        break;
+        draining->pipe_left = 0;
     }
-    readable_->set_enabled(false);
-    partial_line_timer_->set_enabled(false);
-    records_.finish();  // a pending record goes out whole, a last line without '\n' as it is
-    if (forward() == Progress::blocked || flush() == Progress::blocked)
+    if (pump() == Progress::blocked)
+        return continue_drain();
+    if (backlog_.written() != loaded_) {  // more of the backlog to send: the next piece
+        if (out_of_time())
+            finish_drain(true);
+        else
+            more_->arm();
         return;
+    }
+
+    if (keeps) {
+        // A pending record goes out as it is; a partial line stays in the backlog, and the next
+        // start reads on from it, so it is never cut.
+        records_.expire(std::numeric_limits<uint64_t>::max());
+    } else {
+        // A FIFO that outlives us keeps the bytes we do not read for whoever reads next, so finish
+        // a cut line only from its own bytes, one at a time, taking nothing of the line after it;
+        // wait a little for the rest if it is not in the pipe yet, so the next reader does not
+        // start in the middle of a line.
+        while (fifo_.origin() != Fifo::Origin::created && records_.has_partial_line()) {
+            ssize_t n = take(1);
+            if (n == 1) {
+                if (pump() == Progress::blocked)
+                    return continue_drain();
+                continue;
+            }
+            if (n == -EAGAIN) {
+                if (!draining->cut_line_deadline_usec) {
+                    draining->cut_line_deadline_usec = now + cut_line_wait_usec;
+                    watch();  // on_readable() brings us back with the rest
+                    return;
+                }
+                if (now < *draining->cut_line_deadline_usec)
+                    return;
+            } else if (n < 0) {
+                const log::Errno error{static_cast<int>(n)};
+                log::error("Failed to read FIFO " + fifo_.path() +
+                               " while completing a cut line (" + error.text() + ")",
+                           {{"PIPEJOURNAL_FIFO", fifo_.path()}, error.field()});
+            }
+            break;
+        }
+        records_.finish();  // a pending record goes out whole, a last line without '\n' as it is
+    }
+    if (pump() == Progress::blocked)
+        return continue_drain();
+    finish_drain(false);
+}
+
+void Channel::finish_drain(bool out_of_time) {
     report_trouble(true);
-    phase_ = Phase::finished;
+    const Finished left{backlog_.unsent(), backlog_.unsent() > 0 ? unsent_lines() : 0};
+    if (out_of_time && left.left_bytes > 0)
+        log::warning(log::id::backlog_kept,
+                     capitalized(sink_->name()) +
+                         " took nothing for a while: " + std::to_string(left.left_lines) +
+                         " lines (" + human_bytes(left.left_bytes) + ") stay in " +
+                         backlog_.path() + " for the next start",
+                     {{"PIPEJOURNAL_FIFO", fifo_.path()},
+                      {"PIPEJOURNAL_BACKLOG", backlog_.path()},
+                      {"PIPEJOURNAL_LINES", left.left_lines},
+                      {"PIPEJOURNAL_BYTES", left.left_bytes}});
+    set_state(left);
     listener_.channel_finished(*this);
 }
 
+// --- reports -----------------------------------------------------------------------------------
+
+void Channel::reconfigure(const ChannelSettings& settings) {
+    if (settings.identifier != settings_.identifier)
+        sink_->set_origin({settings.identifier, fifo_.path()});
+    mapper_.set_options(settings.format);
+    if (settings.line_max != settings_.line_max)
+        records_.set_line_max(settings.line_max);
+    if (settings.multiline != settings_.multiline)
+        records_.set_rules(settings.multiline);  // a pending record goes out as it is
+    records_.set_timeout(settings.multiline_timeout_usec);
+    settings_ = settings;
+    if (std::holds_alternative<Forwarding>(state_) && pump() == Progress::done)
+        arm_idle_timers();
+}
+
+uint64_t Channel::unsent_lines() const {
+    uint64_t lines = 0;
+    char chunk[64 * 1024];
+    for (uint64_t at = backlog_.sent(), end = backlog_.written(); at < end;) {
+        ssize_t n =
+            backlog_.read(at, std::span<char>(chunk, std::min<uint64_t>(sizeof chunk, end - at)));
+        if (n <= 0)
+            break;
+        lines += static_cast<uint64_t>(std::count(chunk, chunk + n, '\n'));
+        at += static_cast<uint64_t>(n);
+    }
+    return lines;
+}
+
+Channel::Snapshot Channel::snapshot() const {
+    std::optional<Refusal> told;
+    const Refusal* waiting = refusal();
+    if (waiting && waiting->told != Refusal::Told::no)
+        told = *waiting;
+    // A backlog: entries wait beyond what is being sent now.
+    std::optional<Waiting> backlog;
+    if ((waiting || backlog_.written() != loaded_) && backlog_.unsent() > 0)
+        backlog = Waiting{unsent_lines(), backlog_.unsent()};
+    const bool stopping = std::holds_alternative<Draining>(state_) || finished();
+    return {fifo_.path(),
+            sink_->kind(),
+            stopping,
+            told,
+            backlog,
+            counters_,
+            settings_.format.format != LineFormat::plain,
+            drop_error_};
+}
+
 void Channel::report_trouble(bool force) {
+    backlog_.release_sent();
     uint64_t now = loop_.now();
     if (!force && last_report_usec_ != 0 && now - last_report_usec_ < report_interval_usec)
         return;

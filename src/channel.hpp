@@ -1,14 +1,19 @@
-// One FIFO and where its lines go. The channel reads the FIFO, cuts lines, maps them to entries
-// and hands them to its sink; holds the FIFO while the sink does not take entries (writers then
-// wait in the pipe); forwards a partial line that stays idle; and drains what is left on stop.
-// The daemon owns its channels and is told when one changed or finished.
+// One FIFO and where its lines go. The channel moves what writers put into the FIFO into its
+// backlog (a crash-safe store, backlog.hpp), cuts lines and records from it, maps them to entries
+// and hands them to its sink. While the sink does not take entries it goes on reading the FIFO
+// into the backlog, so writers never wait for journald, until the backlog holds BacklogMax=; it
+// forwards a partial line or a record that stays idle; and it drains on stop. The daemon owns its
+// channels and is told when one changed or finished. docs/design.md "The channel's states".
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 
+#include "backlog.hpp"
 #include "fifo.hpp"
 #include "format/mapper.hpp"
 #include "lines.hpp"
@@ -25,11 +30,19 @@ struct ChannelSettings {
     std::optional<uint64_t> partial_line_timeout_usec = 1'000'000;  // nullopt: never
     records::Rules multiline = records::default_rules();
     uint64_t multiline_timeout_usec = RecordJoiner::default_timeout_usec;
+    // The most the backlog holds for a sink that does not take entries (BacklogMax=); 0: none,
+    // the FIFO is not read meanwhile.
+    std::size_t backlog_max = 16 * 1024 * 1024;
     // A sink that does not take entries for less than this is busy, not unavailable: a stream
     // socket is full whenever journald is the slower side, and journald itself pauses for a
     // moment now and then (rotating a file, catching up after a start). Such a wait is neither
     // logged nor shown in STATUS=.
     uint64_t wait_notice_usec = 250'000;
+    // On stop, with a backlog that outlives us: how long the sink may take nothing before the
+    // rest is left for the next start, and how long the drain may take in all. Far below the
+    // unit's stop timeout (15 s).
+    uint64_t stop_patience_usec = 1'000'000;
+    uint64_t stop_budget_usec = 10'000'000;
 
     bool operator==(const ChannelSettings&) const = default;
 };
@@ -45,26 +58,52 @@ struct ChannelCounters {
 
 class Channel {
 public:
-    enum class Phase {
-        forwarding,  // reading the FIFO as lines come
-        draining,    // told to stop: forwarding what was in the pipe then
-        finished,    // drained; the daemon may close it
-    };
-
-    // The sink does not take entries for now: the FIFO is not read meanwhile.
-    struct Waiting {
+    // The sink does not take entries for now.
+    struct Refusal {
         uint64_t since_usec;  // the loop's clock
         int error;            // negative errno of the refusal that started it
         uint64_t retry_usec;  // current backoff, when the sink has no descriptor to wait on
-        bool noticed;         // lasted wait_notice_usec: logged, shown, the daemon told
-        bool announced;       // our journal_unavailable entry got through when it was noticed
+        // Whether the wait was told: not before it lasted wait_notice_usec; `lost` when our own
+        // entry saying so did not reach the journal (said again when the wait ends).
+        enum class Told { no, yes, lost } told = Told::no;
+    };
+
+    // One state; watch() derives from it which event sources run (as systemd's
+    // socket_set_state()).
+    struct Forwarding {};  // reading the FIFO, forwarding as lines come
+    struct Backlogged {    // the sink refuses: the FIFO is read into the backlog meanwhile
+        Refusal refusal;
+    };
+    struct Full {  // and the backlog holds BacklogMax (or /run is full): writers wait in the pipe
+        Refusal refusal;
+    };
+    struct Draining {                    // told to stop: forwarding what was in the pipe then
+        std::size_t pipe_left;           // bytes of it not taken yet
+        uint64_t since_usec;             // when stop() came
+        std::optional<Refusal> refusal;  // the sink refuses meanwhile
+        // The backlog dies with us and the FIFO outlives us: the rest of a cut line may still be
+        // on its way (a writer of a line longer than PIPE_BUF blocked on the full pipe). Until
+        // when to wait for it.
+        std::optional<uint64_t> cut_line_deadline_usec;
+    };
+    struct Finished {             // drained; the daemon may close it
+        uint64_t left_bytes = 0;  // unsent, kept in the backlog for the next start
+        uint64_t left_lines = 0;
+    };
+    using State = std::variant<Forwarding, Backlogged, Full, Draining, Finished>;
+
+    // What waits in the backlog for the sink (shown in STATUS= while there is a backlog).
+    struct Waiting {
+        uint64_t lines;
+        uint64_t bytes;
     };
 
     struct Snapshot {
         const std::string& fifo_path;
         Sink::Kind sink;
-        Phase phase;
-        std::optional<Waiting> waiting;  // only a wait that was noticed
+        bool stopping;                   // Draining or Finished
+        std::optional<Refusal> refusal;  // only a refusal that was told
+        std::optional<Waiting> waiting;  // only when entries wait beyond what is in hand
         ChannelCounters counters;
         bool counts_structured;  // the format can give structured lines (not Format=plain)
         int drop_error;          // negative errno of the last entry refused for good, or 0
@@ -72,63 +111,72 @@ public:
 
     class Listener {
     public:
-        virtual void channel_changed(Channel& channel) = 0;   // a noticed wait started or ended
+        virtual void channel_changed(Channel& channel) = 0;   // a told refusal started or ended
         virtual void channel_finished(Channel& channel) = 0;  // drained after stop()
     protected:
         ~Listener() = default;
     };
 
-    Channel(event::Loop& loop, Fifo fifo, std::unique_ptr<Sink> sink, ChannelSettings settings,
-            Listener& listener);
+    Channel(event::Loop& loop, Fifo fifo, Backlog backlog, std::unique_ptr<Sink> sink,
+            ChannelSettings settings, Listener& listener);
     Channel(const Channel&) = delete;
     Channel& operator=(const Channel&) = delete;
     ~Channel();
 
     // Forwards what is in the pipe now, not what writers add meanwhile: a writer that never
-    // stops cannot keep the daemon running. Ends in Phase::finished (listener told).
-    std::size_t stop();  // returns the bytes that were in the pipe
+    // stops cannot keep the daemon running. With a backlog that outlives us, what the sink does not
+    // take within stop_patience_usec stays there for the next start. Ends in Finished (listener
+    // told). Returns the bytes that were in the pipe.
+    std::size_t stop();
     void reconfigure(const ChannelSettings& settings);
     // Refused entries and split lines are logged with their counts, at most every 10 s (force:
-    // now).
+    // now); the backlog's sent bytes give their memory back.
     void report_trouble(bool force);
 
     Snapshot snapshot() const;
-    Phase phase() const noexcept { return phase_; }
+    const State& state() const noexcept { return state_; }
+    bool finished() const noexcept { return std::holds_alternative<Finished>(state_); }
     const Fifo& fifo() const noexcept { return fifo_; }
     const Sink& sink() const noexcept { return *sink_; }
+    const Backlog& backlog() const noexcept { return backlog_; }
 
     // Stops watching and closes the FIFO, removing it when this process created it. Returns
     // whether it was removed.
     bool close();
 
 private:
-    struct Drain {
-        std::size_t bytes_left;  // of what was in the pipe when stop() came
-        // A FIFO that outlives us: the rest of a cut line may still be on its way (a writer of a
-        // line longer than PIPE_BUF blocked on the full pipe). Until when to wait for it.
-        std::optional<uint64_t> cut_line_deadline_usec;
-    };
     enum class Progress { done, blocked };
 
+    void set_state(State state);
+    void watch();
+    Refusal* refusal() noexcept;  // the state's, or nullptr
+    const Refusal* refusal() const noexcept;
+
     void on_readable();
+    void on_sink_ready();
+    void on_wait_notice();
     void on_partial_line_idle();
     void on_record_deadline();
-    void on_sink_ready();
+    void on_more();
 
-    ssize_t read_some(std::size_t max_bytes);
+    ssize_t take(std::size_t max_bytes);
+    Progress pump();
     Progress forward();
     Progress flush();
-    void start_waiting(int error);
-    void notice_waiting();
-    void stop_waiting();
+    void settle();
+    void refused(int error);
+    void accepted();
     void continue_drain();
-    void arm_partial_line_timer();
-    void arm_record_timer();
+    void finish_drain(bool leave_rest);
     void arm_idle_timers();
+    void tell_refusal();
+    void tell_refusal_ended(const Refusal& refusal);
+    uint64_t unsent_lines() const;
 
     event::Loop& loop_;
     Listener& listener_;
     Fifo fifo_;
+    Backlog backlog_;
     std::unique_ptr<Sink> sink_;
     ChannelSettings settings_;
     LineBuffer buffer_;
@@ -136,9 +184,12 @@ private:
     // Every use of the buffer goes through the joiner, so that it knows when bytes it holds move.
     RecordJoiner records_;
 
-    Phase phase_ = Phase::forwarding;
-    std::optional<Waiting> waiting_;
-    std::optional<Drain> drain_;
+    State state_ = Forwarding{};
+    // Backlog positions: the buffer's first byte, and what has been copied into the buffer.
+    uint64_t base_ = 0, loaded_ = 0;
+    // Ends of the entries a buffering sink took but has not written yet: the backlog is sent up
+    // to each once it is written.
+    std::deque<uint64_t> unwritten_;
     ChannelCounters counters_;
     uint64_t lost_seen_ = 0;  // sink_->lost_entries() already counted as dropped
 
@@ -153,6 +204,8 @@ private:
     std::optional<event::TimerSource> wait_notice_;
     std::optional<event::TimerSource> partial_line_timer_;
     std::optional<event::TimerSource> record_timer_;
+    std::optional<event::TimerSource> stop_timer_;
+    std::optional<event::DeferSource> more_;  // the next piece of a backlog being sent
 };
 
 }  // namespace pj

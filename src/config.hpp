@@ -23,6 +23,9 @@ enum class Transport { native, stream };
 
 inline constexpr std::string_view default_config_path = "/etc/pipejournal/pipejournal.conf";
 inline constexpr std::string_view default_fifo_directory = "/run/pipejournal";
+// Where the backlogs live (tmpfiles.d/pipejournal.conf makes it, owned by the service's user).
+inline constexpr std::string_view backlog_directory = "/run/pipejournal-backlog";
+inline constexpr std::size_t line_max_limit = 16 * 1024 * 1024;  // LineMax= at most
 
 // The defaults are the members' initialisers; where a default depends on Transport=, the member
 // holds the native one and with_transport_defaults() gives the other.

@@ -1,5 +1,8 @@
 #include "daemon.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -44,6 +47,7 @@ ChannelSettings channel_settings(const Config& config, const Sink& sink) {
     settings.partial_line_timeout_usec = config.partial_line_timeout_usec;
     settings.multiline = config.multiline;
     settings.multiline_timeout_usec = config.multiline_timeout_usec;
+    settings.backlog_max = config.backlog_max;
     return settings;
 }
 
@@ -88,6 +92,7 @@ int Daemon::serve() {
         "Forwarding lines from " + first.fifo_path + " to " + std::string(sink_name(first.sink)),
         {{"PIPEJOURNAL_FIFO", first.fifo_path},
          {"PIPEJOURNAL_CONFIG", loader_.path()},
+         {"PIPEJOURNAL_BACKLOG", channels_.front()->backlog().path()},
          {"PIPEJOURNAL_WATCHDOG_USEC", watchdog_->timeout_usec()}});
     phase_ = Phase::running;
     last_status_ = status();
@@ -130,6 +135,7 @@ std::unique_ptr<Channel> Daemon::open_channel(std::vector<PassedFd>& passed) {
                       {{"PIPEJOURNAL_FIFO", fifo->path()}});
     }
 
+    Backlog backlog = open_backlog(*fifo);
     std::unique_ptr<Sink> sink;
     if (journal::socket_present() && config_.transport == Transport::stream) {
         sink = std::make_unique<StreamSink>();
@@ -144,12 +150,36 @@ std::unique_ptr<Channel> Daemon::open_channel(std::vector<PassedFd>& passed) {
     }
     try {
         ChannelSettings settings = channel_settings(config_, *sink);
-        return std::make_unique<Channel>(loop_, std::move(*fifo), std::move(sink),
-                                         std::move(settings), *this);
+        return std::make_unique<Channel>(loop_, std::move(*fifo), std::move(backlog),
+                                         std::move(sink), std::move(settings), *this);
     } catch (...) {
         fifo->close_and_remove();
         throw;
     }
+}
+
+Backlog Daemon::open_backlog(const Fifo& fifo) {
+    // Room for BacklogMax= held for the sink, and for what is in hand meanwhile: the longest line
+    // LineMax= may ever allow, the longest record and the reads. Sparse: only what it holds is
+    // memory.
+    const std::size_t capacity =
+        config_.backlog_max + line_max_limit + RecordLimits{}.bytes + 4 * 16 * 1024;
+    // Ours only: a directory someone else owns (a daemon run by hand as root) is not used.
+    const std::string directory(backlog_directory);
+    struct stat st {};
+    bool ours = lstat(directory.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+                st.st_uid == geteuid() && access(directory.c_str(), W_OK) == 0;
+    Backlog backlog = Backlog::open(ours ? directory : std::string(), fifo.path(), capacity);
+    if (backlog.damaged())
+        log::error("The backlog " + backlog.path() + " was damaged; it is kept as " +
+                       backlog.path() + ".damaged and a new one is used",
+                   {{"PIPEJOURNAL_FIFO", fifo.path()}, {"PIPEJOURNAL_BACKLOG", backlog.path()}});
+    if (!ours && config_.backlog_max > 0)
+        log::warning("No backlog directory " + directory +
+                         " of ours: the backlog is kept in "
+                         "memory only, and a crash or a stop while journald takes nothing loses it",
+                     {{"PIPEJOURNAL_FIFO", fifo.path()}});
+    return backlog;
 }
 
 void Daemon::close_channels() {
@@ -167,7 +197,7 @@ void Daemon::channel_changed(Channel&) {
 
 void Daemon::channel_finished(Channel&) {
     for (const auto& channel : channels_)
-        if (channel->phase() != Channel::Phase::finished)
+        if (!channel->finished())
             return;
     loop_.exit(exit_success);
 }

@@ -32,6 +32,7 @@ private:
 
     int serve();
     std::unique_ptr<Channel> open_channel(std::vector<PassedFd>& passed);
+    Backlog open_backlog(const Fifo& fifo);
     void close_channels();
 
     void on_tick();

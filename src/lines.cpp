@@ -25,6 +25,13 @@ void LineBuffer::commit(std::size_t bytes) {
 }
 
 const Line* LineBuffer::scan() {
+    const Line* line = find_line();
+    if (line)
+        front_->end_position = consumed_ + front_size_;
+    return line;
+}
+
+const Line* LineBuffer::find_line() {
     const char* begin = storage_.get() + begin_;
     std::size_t size = end_ - begin_;
     if (const void* nl = std::memchr(begin + scanned_, '\n', size - scanned_)) {
@@ -71,6 +78,7 @@ void LineBuffer::pop() {
     if (front_->end == Line::Break::eof || front_->end == Line::Break::timeout)
         release_.reset();
     begin_ += front_size_;
+    consumed_ += front_size_;
     scanned_ = 0;
     front_.reset();
     if (begin_ == end_)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -21,6 +22,9 @@ struct Line {
     std::string_view text;  // without the '\n', and without a '\r' just before it
     Break end = Break::newline;
     bool continues = false;  // the text goes on from a piece that was cut at LineMax
+    // Where the line ends in the input: the bytes handed out before it and its own, '\n'
+    // included. The backlog is sent up to here once the line's entry is in the journal.
+    uint64_t end_position = 0;
 };
 
 // Holds what was read from the FIFO and hands it out as lines. A line longer than line_max bytes
@@ -67,9 +71,11 @@ public:
     void set_line_max(std::size_t line_max);
 
 private:
-    const Line* scan();  // finds the next line, sets front_
+    const Line* scan();  // finds the next line, sets front_ and its end_position
+    const Line* find_line();
     void compact();
 
+    uint64_t consumed_ = 0;  // bytes popped so far: the next line starts here in the input
     std::size_t line_max_;
     std::size_t read_size_;
     // Not zero-filled: pages are touched (and count in RSS) only as far as lines ever reach.

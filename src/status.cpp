@@ -23,19 +23,24 @@ std::string human_bytes(uint64_t bytes) {
 namespace {
 
 std::string channel_text(const Channel::Snapshot& c, bool stopping) {
-    if (stopping)
-        return "Stopping: forwarding what is left in " + c.fifo_path;
+    const std::string sink(sink_name(c.sink));
+    // "; 5210 waiting for the journal (512 KiB)" while there is a backlog.
+    std::string backlog;
+    if (c.waiting)
+        backlog = "; " + std::to_string(c.waiting->lines) + " waiting for " + sink + " (" +
+                  human_bytes(c.waiting->bytes) + ")";
+    if (stopping || c.stopping)
+        return "Stopping: forwarding what is left in " + c.fifo_path + backlog;
     const ChannelCounters& n = c.counters;
     std::string numbers = std::to_string(n.lines) + " lines (" + human_bytes(n.bytes);
     if (c.counts_structured)
         numbers += ", " + std::to_string(n.structured) + " structured";
-    numbers += "), " + std::to_string(n.dropped) + " dropped";
-    if (c.waiting)
-        return "Waiting for " + std::string(sink_name(c.sink)) + " (" +
-               log::Errno{c.waiting->error}.text() + "): " + c.fifo_path + ": " + numbers;
+    numbers += "), " + std::to_string(n.dropped) + " dropped" + backlog;
+    if (c.refusal)
+        return "Waiting for " + sink + " (" + log::Errno{c.refusal->error}.text() +
+               "): " + c.fifo_path + ": " + numbers;
     if (c.sink != Sink::Kind::journal)
-        return "Forwarding " + c.fifo_path + " to " + std::string(sink_name(c.sink)) +
-               " (no journal): " + numbers;
+        return "Forwarding " + c.fifo_path + " to " + sink + " (no journal): " + numbers;
     return "Forwarding " + c.fifo_path + ": " + numbers;
 }
 

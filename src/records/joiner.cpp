@@ -298,7 +298,7 @@ bool RecordJoiner::take(const Line& line) {
         message_size + empties_.size() + 1 + rest.size() > limits_.bytes)
         return false;
     if (rest.empty()) {  // part of the record only if a line that is not empty follows
-        empties_.emplace_back(line.text);
+        empties_.push_back({std::string(line.text), line.end_position});
         rule_ = state;
         line_arrival_usec_ = arrival_usec_;
         return true;
@@ -310,6 +310,7 @@ bool RecordJoiner::take(const Line& line) {
     text_.append(empties_.size() + 1, '\n');
     text_.append(rest);
     line_count_ += empties_.size() + 1;
+    end_position_ = line.end_position;
     empties_.clear();
     rule_ = state;
     line_arrival_usec_ = arrival_usec_;
@@ -324,11 +325,14 @@ void RecordJoiner::close() {
 }
 
 const Record* RecordJoiner::emitted() {
-    if (emit_next_ > 0)
-        return out(Record::of(Line{empties_[emit_next_ - 1]}));
+    if (emit_next_ > 0) {
+        const Empty& empty = empties_[emit_next_ - 1];
+        return out(Record::of(Line{empty.text, Line::Break::newline, false, empty.end_position}));
+    }
     if (line_count_ == 1)  // a header no line followed: the line goes out unchanged
         return out(Record::of(first_));
-    return out(Record{Line{text_}, rule_.rule, priority_, line_count_});
+    return out(Record{Line{text_, Line::Break::newline, false, end_position_}, rule_.rule,
+                      priority_, line_count_});
 }
 
 }  // namespace pj

@@ -165,7 +165,13 @@ private:
     std::optional<int> priority_;
     std::string text_;  // MESSAGE= once a second line came
     std::size_t line_count_ = 1;
-    std::vector<std::string> empties_;  // empty lines after the last line taken, as they came
+    uint64_t end_position_ = 0;  // of the last line taken
+    // Empty lines after the last line taken, as they came (a <N> prefix and all).
+    struct Empty {
+        std::string text;
+        uint64_t end_position;
+    };
+    std::vector<Empty> empties_;
     std::uint64_t line_arrival_usec_ = 0;
     std::size_t emit_next_ = 0;  // 0: the record (or its first line alone), i: empties_[i - 1]
 };

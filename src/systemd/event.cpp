@@ -133,6 +133,25 @@ int TimerSource::dispatch(sd_event_source*, uint64_t, void* self) {
     });
 }
 
+DeferSource::DeferSource(Loop& loop, Callback callback)
+    : Source(loop), callback_(std::move(callback)) {
+    check(sd_event_add_defer(loop.get(), &source_, &DeferSource::dispatch, this),
+          "Failed to add deferred event source");
+    check(sd_event_source_set_enabled(source_, SD_EVENT_OFF), "Failed to disable event source");
+    // After the FIFO and the sink's socket: a piece of a long job never keeps them waiting.
+    check(sd_event_source_set_priority(source_, SD_EVENT_PRIORITY_IDLE),
+          "Failed to set event source priority");
+}
+
+void DeferSource::arm() {
+    check(sd_event_source_set_enabled(source_, SD_EVENT_ONESHOT), "Failed to enable event source");
+}
+
+int DeferSource::dispatch(sd_event_source*, void* self) {
+    auto& s = *static_cast<DeferSource*>(self);
+    return guarded(s.loop_, [&] { s.callback_(); });
+}
+
 void block_signals(std::initializer_list<int> signals) {
     sigset_t set;
     sigemptyset(&set);

@@ -99,6 +99,19 @@ private:
     Callback callback_;
 };
 
+// Work for the next loop iteration, after what is ready now (sd_event_add_defer): a long job cut
+// into pieces, so that signals, the watchdog and the FIFO get their turn in between.
+class DeferSource : public Source {
+public:
+    using Callback = std::function<void()>;
+    DeferSource(Loop& loop, Callback callback);  // off until arm()
+    void arm();                                  // run once, in the next iteration
+
+private:
+    static int dispatch(sd_event_source*, void* self);
+    Callback callback_;
+};
+
 // Blocks the signals for the whole process, so that they wait for the loop's signal sources
 // instead of killing us with their default action. Call before anything else.
 void block_signals(std::initializer_list<int> signals);

@@ -42,6 +42,9 @@ public:
 
     // Entries send() took that could not be written after all (a broken stdout or stream).
     virtual uint64_t lost_entries() const noexcept { return 0; }
+    // Entries send() took that are not written out yet (a buffering sink): the backlog keeps
+    // them until they are.
+    virtual std::size_t unwritten_entries() const noexcept { return 0; }
 
     // What every later entry shares; set before the first send() and again when it changes.
     virtual void set_origin(const Origin& origin) = 0;

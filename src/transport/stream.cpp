@@ -76,8 +76,11 @@ void StreamSink::set_origin(const Origin& origin) {
 }
 
 int StreamSink::send(const Entry& entry) {
-    if (entry.message.empty())
-        return 0;  // journald drops empty lines: nothing to write
+    if (entry.message.empty()) {  // journald drops empty lines: nothing to write
+        if (written_ < pending_.size())
+            entry_ends_.push_back(pending_.size());  // written once the entries before it are
+        return 0;
+    }
     if (pending_.size() - written_ >= chunk_max_) {
         int r = write_out();
         if (r < 0 && is_transient(r))
@@ -86,6 +89,7 @@ int StreamSink::send(const Entry& entry) {
     compact();
     try {
         append_entry(entry.priority, entry.message);
+        entry_ends_.push_back(pending_.size());
     } catch (const std::bad_alloc&) {
         return -ENOMEM;
     }
@@ -174,6 +178,8 @@ void StreamSink::advance(std::size_t bytes) noexcept {
         ++unconfirmed_lines_, ++p;
     written_ += bytes;
     line_start_ = after_last_line_end(pending_, line_start_, written_);
+    while (!entry_ends_.empty() && entry_ends_.front() <= written_)
+        entry_ends_.pop_front();
 }
 
 std::size_t StreamSink::next_chunk_end() const noexcept {
@@ -286,6 +292,7 @@ void StreamSink::lose_pending() noexcept {
         changes_.pop_front();
     }
     pending_.clear();
+    entry_ends_.clear();
     line_start_ = written_ = 0;
 }
 
@@ -294,6 +301,8 @@ void StreamSink::compact() noexcept {
         return;
     pending_.erase(0, line_start_);
     written_ -= line_start_;
+    for (std::size_t& end : entry_ends_)
+        end -= line_start_;
     for (IdentifierChange& change : changes_)
         change.offset -= line_start_;
     line_start_ = 0;

@@ -62,6 +62,7 @@ public:
     int flush() override;
     int wait_fd() const noexcept override { return wait_fd_; }
     uint64_t lost_entries() const noexcept override { return lost_; }
+    std::size_t unwritten_entries() const noexcept override { return entry_ends_.size(); }
     void set_origin(const Origin& origin) override;
     Kind kind() const noexcept override { return Kind::journal; }
     std::size_t max_message_bytes() const noexcept override {
@@ -114,6 +115,7 @@ private:
     std::string pending_;
     std::size_t line_start_ = 0;
     std::size_t written_ = 0;
+    std::deque<std::size_t> entry_ends_;  // in pending_: the ends of the entries not written whole
 
     uint64_t unconfirmed_lines_ = 0;
     uint64_t confirmed_usec_ = 0;

@@ -25,6 +25,7 @@ public:
     int flush() override;
     int wait_fd() const noexcept override { return fd_; }
     uint64_t lost_entries() const noexcept override { return lost_; }
+    std::size_t unwritten_entries() const noexcept override { return pending_entries_; }
     void set_origin(const Origin& origin) override;
     Kind kind() const noexcept override { return Kind::standard_output; }
 

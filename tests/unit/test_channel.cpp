@@ -3,7 +3,9 @@
 // a real pipe nobody reads.
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,8 +44,11 @@ public:
     std::vector<Line::Break> breaks;
     std::vector<int> priorities;
     std::vector<std::string> rules;  // PIPEJOURNAL_MULTILINE= of each entry
+    bool refusing = false;           // every send() -EAGAIN, as a frozen journald's queue
 
     int send(const Entry& entry) override {
+        if (refusing)
+            return -EAGAIN;
         int r = 0;
         if (!results.empty()) {
             r = results.front();
@@ -79,16 +84,19 @@ struct Rig {
     std::unique_ptr<Channel> channel;
     int writer = -1;
 
+    // backlog_directory: where the backlog lives (it then outlives the channel), or empty for
+    // one in memory.
     explicit Rig(std::unique_ptr<Sink> sink, ChannelSettings settings = plain(),
-                 bool existing_fifo = false) {
+                 bool existing_fifo = false, const std::string& backlog_directory = "") {
         script = dynamic_cast<ScriptedSink*>(sink.get());
         if (existing_fifo)  // as systemd's or one that was there: it outlives the channel
             REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
         Fifo fifo = Fifo::open_or_create(path, 0600);
         writer = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         REQUIRE(writer >= 0);
-        channel =
-            std::make_unique<Channel>(loop, std::move(fifo), std::move(sink), settings, recorder);
+        channel = std::make_unique<Channel>(loop, std::move(fifo),
+                                            Backlog::open(backlog_directory, path, 32 << 20),
+                                            std::move(sink), settings, recorder);
     }
     explicit Rig(ChannelSettings settings = plain())
         : Rig(std::make_unique<ScriptedSink>(), settings) {}
@@ -140,13 +148,13 @@ TEST_CASE(
     Rig rig;
     rig.script->results = {0, -ECONNREFUSED, -EAGAIN, -ENOENT};
     rig.write("a\nb\nc\n");
-    rig.run_until([&] { return rig.snapshot().waiting.has_value(); });
-    CHECK(rig.snapshot().waiting->error == -ECONNREFUSED);
+    rig.run_until([&] { return rig.snapshot().refusal.has_value(); });
+    CHECK(rig.snapshot().refusal->error == -ECONNREFUSED);
     CHECK(rig.recorder.changes == 1);
     rig.write("d\n");  // waits in the pipe meanwhile
     rig.run_until([&] { return rig.script->messages.size() == 4; });
     CHECK(rig.script->messages == std::vector<std::string>{"a", "b", "c", "d"});
-    CHECK_FALSE(rig.snapshot().waiting.has_value());
+    CHECK_FALSE(rig.snapshot().refusal.has_value());
     CHECK(rig.recorder.changes == 2);  // waiting started, waiting ended
     CHECK(rig.snapshot().counters.lines == 4);
     CHECK(rig.snapshot().counters.dropped == 0);
@@ -162,16 +170,16 @@ TEST_CASE(
     rig.write("a\n");
     rig.run_until([&] { return rig.script->messages.size() == 1; });
     CHECK(rig.recorder.changes == 0);
-    CHECK_FALSE(rig.snapshot().waiting.has_value());
+    CHECK_FALSE(rig.snapshot().refusal.has_value());
 
     rig.script->results.assign(8, -EAGAIN);  // 10+20+40+80+160+320+640 ms of refusals
     rig.write("b\n");
-    rig.run_until([&] { return rig.snapshot().waiting.has_value(); });
-    CHECK(rig.loop.now() - rig.snapshot().waiting->since_usec >= 150'000);
+    rig.run_until([&] { return rig.snapshot().refusal.has_value(); });
+    CHECK(rig.loop.now() - rig.snapshot().refusal->since_usec >= 150'000);
     CHECK(rig.recorder.changes == 1);
-    CHECK(rig.snapshot().waiting->error == -EAGAIN);
+    CHECK(rig.snapshot().refusal->error == -EAGAIN);
     rig.run_until([&] { return rig.script->messages.size() == 2; });
-    CHECK_FALSE(rig.snapshot().waiting.has_value());
+    CHECK_FALSE(rig.snapshot().refusal.has_value());
     CHECK(rig.recorder.changes == 2);
 }
 
@@ -193,7 +201,7 @@ TEST_CASE("stop forwards what was in the pipe, a cut line as eof, and finishes")
     rig.run_until([&] { return rig.recorder.finished; });
     CHECK(rig.script->messages == std::vector<std::string>{"one", "two", "half"});
     CHECK(rig.script->breaks.back() == Line::Break::eof);
-    CHECK(rig.channel->phase() == Channel::Phase::finished);
+    CHECK(rig.channel->finished());
     CHECK(rig.channel->close());  // the channel created the FIFO: removed
     CHECK_FALSE(std::filesystem::exists(rig.path));
 }
@@ -205,7 +213,7 @@ TEST_CASE(
     REQUIRE(rig.channel->fifo().origin() == Fifo::Origin::reused);
     rig.write("whole\nhead-");
     rig.channel->stop();
-    CHECK(rig.channel->phase() == Channel::Phase::draining);  // waiting for the rest
+    CHECK(std::holds_alternative<Channel::Draining>(rig.channel->state()));  // waiting for the rest
     for (int i = 0; i < 3; ++i)
         rig.loop.run_once(10'000);
     rig.write("rest\nnext\n");  // a writer blocked on the full pipe goes on
@@ -238,10 +246,10 @@ TEST_CASE("stop while waiting: the drain goes on once the sink takes entries aga
     Rig rig;
     rig.script->results = {-EAGAIN, -EAGAIN};
     rig.write("x\ny\n");
-    rig.run_until([&] { return rig.snapshot().waiting.has_value(); });
+    rig.run_until([&] { return rig.snapshot().refusal.has_value(); });
     rig.channel->stop();
     CHECK_FALSE(rig.recorder.finished);
-    CHECK(rig.channel->phase() == Channel::Phase::draining);
+    CHECK(std::holds_alternative<Channel::Draining>(rig.channel->state()));
     rig.run_until([&] { return rig.recorder.finished; });
     CHECK(rig.script->messages == std::vector<std::string>{"x", "y"});
 }
@@ -321,13 +329,13 @@ TEST_CASE(
         rig.run_until(
             [&] {
                 write_more();
-                return rig.snapshot().waiting.has_value();
+                return rig.snapshot().refusal.has_value();
             },
             10s);
         int ticks_at_wait = ticks;
         // The loop must keep running while stdout is full: five more ticks, still waiting.
         rig.run_until([&] { return ticks - ticks_at_wait >= 5; }, 2s);
-        CHECK(rig.snapshot().waiting.has_value());
+        CHECK(rig.snapshot().refusal.has_value());
 
         // Now read stdout while stepping the loop, until every line has come out.
         std::string seen;
@@ -469,4 +477,239 @@ TEST_CASE(
     rig.run_until([&] { return rig.script->messages.size() == 6; });
     for (std::size_t i = 1; i < 6; ++i)
         CHECK(rig.script->rules[i] == "");
+}
+
+// --- the backlog: writers do not wait for a sink that refuses ----------------------------------
+
+namespace {
+
+std::string numbered(int from, int to) {
+    std::string text;
+    for (int i = from; i < to; ++i)
+        text += "line " + std::to_string(100000 + i) + "\n";
+    return text;
+}
+
+std::vector<std::string> numbered_messages(int from, int to) {
+    std::vector<std::string> messages;
+    for (int i = from; i < to; ++i)
+        messages.push_back("line " + std::to_string(100000 + i));
+    return messages;
+}
+
+// Writes as much of text as the FIFO takes now; returns how much.
+std::size_t write_some(int fd, std::string_view text) {
+    std::size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n =
+            ::write(fd, text.data() + done, std::min<std::size_t>(text.size() - done, 4096));
+        if (n <= 0)
+            break;
+        done += static_cast<std::size_t>(n);
+    }
+    return done;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a refusing sink: the FIFO goes on being read into the backlog; once the sink takes "
+    "entries again every line goes out once, in order") {
+    Rig rig;
+    rig.script->refusing = true;
+    const std::string lines = numbered(0, 20'000);  // 240 KB: far more than the pipe holds
+    std::size_t written = 0;
+    rig.run_until([&] {
+        written += write_some(rig.writer, std::string_view(lines).substr(written));
+        return written == lines.size() && rig.snapshot().counters.bytes == lines.size();
+    });
+    CHECK(std::holds_alternative<Channel::Backlogged>(rig.channel->state()));
+    auto waiting = rig.snapshot().waiting;
+    REQUIRE(waiting.has_value());
+    CHECK(waiting->lines == 20'000u);
+    CHECK(waiting->bytes == lines.size());
+    CHECK(rig.script->messages.empty());
+
+    rig.script->refusing = false;
+    rig.run_until([&] { return rig.script->messages.size() == 20'000; });
+    CHECK(rig.script->messages == numbered_messages(0, 20'000));
+    CHECK_FALSE(rig.snapshot().waiting.has_value());
+    CHECK(std::holds_alternative<Channel::Forwarding>(rig.channel->state()));
+    CHECK(rig.channel->backlog().unsent() == 0);
+}
+
+TEST_CASE("BacklogMax= reached: the FIFO is not read; writers wait in the pipe; nothing is lost") {
+    ChannelSettings settings = Rig::plain();
+    settings.backlog_max = 64 * 1024;
+    Rig rig(settings);
+    rig.script->refusing = true;
+    const std::string lines = numbered(0, 30'000);  // 360 KB
+    std::size_t written = 0;
+    rig.run_until([&] {
+        written += write_some(rig.writer, std::string_view(lines).substr(written));
+        return std::holds_alternative<Channel::Full>(rig.channel->state());
+    });
+    for (int i = 0; i < 10; ++i) {  // the pipe fills up behind the full backlog
+        written += write_some(rig.writer, std::string_view(lines).substr(written));
+        rig.loop.run_once(10'000);
+    }
+    CHECK(written < lines.size());  // the writer waits
+    CHECK(rig.channel->backlog().unsent() >= 64u * 1024);
+    CHECK(rig.channel->backlog().unsent() < 64u * 1024 + 16 * 1024);  // BacklogMax + one read
+
+    rig.script->refusing = false;
+    rig.run_until([&] {
+        written += write_some(rig.writer, std::string_view(lines).substr(written));
+        return rig.script->messages.size() == 30'000;
+    });
+    CHECK(rig.script->messages == numbered_messages(0, 30'000));
+}
+
+TEST_CASE("BacklogMax=0: a refusing sink holds the FIFO at once, as without a backlog") {
+    ChannelSettings settings = Rig::plain();
+    settings.backlog_max = 0;
+    Rig rig(settings);
+    rig.script->refusing = true;
+    rig.write("a\nb\n");
+    rig.run_until([&] { return std::holds_alternative<Channel::Full>(rig.channel->state()); });
+    rig.script->refusing = false;
+    rig.run_until([&] { return rig.script->messages.size() == 2; });
+}
+
+TEST_CASE(
+    "stop while the sink takes nothing: after stop_patience_usec the rest stays in the "
+    "backlog; the next run takes it over and sends it first, nothing lost or doubled") {
+    Dir store;
+    ChannelSettings settings = Rig::plain();
+    settings.multiline = {};
+    settings.stop_patience_usec = 100'000;
+    Rig rig(std::make_unique<ScriptedSink>(), settings, true, store.path.string());
+    rig.write(numbered(0, 1000));
+    rig.run_until([&] { return rig.script->messages.size() == 1000; });
+    rig.script->refusing = true;
+    rig.write(numbered(1000, 3000) + "a partial line");
+    const std::size_t total = numbered(0, 3000).size() + 14;
+    rig.run_until([&] { return rig.snapshot().counters.bytes == total; });
+    rig.loop.run_once(0);
+    const uint64_t start = rig.loop.now();
+    rig.channel->stop();
+    rig.run_until([&] { return rig.recorder.finished; });
+    CHECK(rig.loop.now() - start >= 100'000);
+    CHECK(rig.loop.now() - start < 1'000'000);
+    const Channel::Finished left = std::get<Channel::Finished>(rig.channel->state());
+    CHECK(left.left_lines == 2000u);
+    CHECK(left.left_bytes == numbered(1000, 3000).size() + 14);
+    CHECK_FALSE(rig.channel->close());  // the FIFO outlives us, as systemd's does
+    rig.channel.reset();
+
+    // The next start, on the same FIFO: the backlog is found by its path, and taken over.
+    auto sink = std::make_unique<ScriptedSink>();
+    ScriptedSink* next = sink.get();
+    Recorder recorder;
+    Channel channel(rig.loop, Fifo::open_or_create(rig.path, 0600),
+                    Backlog::open(store.path.string(), rig.path, 32 << 20), std::move(sink),
+                    settings, recorder);
+    CHECK(channel.backlog().recovered() == left.left_bytes);
+    rig.write(" ends here\n" + numbered(3000, 3010));
+    rig.run_until([&] { return next->messages.size() == 2011; });
+    std::vector<std::string> expected = numbered_messages(1000, 3000);
+    expected.push_back("a partial line ends here");  // never cut by the restart
+    for (const std::string& line : numbered_messages(3000, 3010))
+        expected.push_back(line);
+    CHECK(next->messages == expected);
+}
+
+namespace {
+
+// journald stand-in for a daemon in a child process: each entry as "MESSAGE\n" into a pipe.
+class PipeSink final : public Sink {
+public:
+    explicit PipeSink(int fd) : fd_(fd) {}
+    int send(const Entry& entry) override {
+        std::string line = std::string(entry.message) + "\n";
+        return ::write(fd_, line.data(), line.size()) == static_cast<ssize_t>(line.size()) ? 0
+                                                                                           : -EIO;
+    }
+    void set_origin(const Origin&) override {}
+    Kind kind() const noexcept override { return Kind::journal; }
+
+private:
+    int fd_;
+};
+
+}  // namespace
+
+TEST_CASE("a SIGKILL at any moment: every line reaches the sink, at most one of them twice") {
+    for (int round = 0; round < 6; ++round) {
+        CAPTURE(round);
+        Dir dir;
+        const std::string path = (dir.path / "in").string();
+        const std::string store = (dir.path / "store").string();
+        REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+        REQUIRE(::mkdir(store.c_str(), 0700) == 0);
+        int out[2];
+        REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+        const int writer = ::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        REQUIRE(writer >= 0);
+        ChannelSettings settings = Rig::plain();
+        settings.multiline = {};
+        pid_t child = fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {  // the daemon that will be killed
+            ::close(out[0]);
+            event::Loop loop;
+            Recorder recorder;
+            Channel channel(loop, Fifo::open_or_create(path, 0600),
+                            Backlog::open(store, path, 32 << 20),
+                            std::make_unique<PipeSink>(out[1]), settings, recorder);
+            loop.run();
+            _exit(0);
+        }
+        ::close(out[1]);
+        fcntl(out[0], F_SETFL, O_NONBLOCK);
+        const int total = 20'000;
+        const std::string lines = numbered(0, total);
+        const std::size_t kill_after = lines.size() / 8 * static_cast<std::size_t>(1 + round);
+        std::size_t written = 0;
+        std::string delivered;
+        char chunk[65536];
+        while (written < kill_after) {
+            written +=
+                write_some(writer, std::string_view(lines).substr(written, kill_after - written));
+            for (ssize_t n; (n = ::read(out[0], chunk, sizeof chunk)) > 0;)
+                delivered.append(chunk, static_cast<std::size_t>(n));
+        }
+        REQUIRE(::kill(child, SIGKILL) == 0);
+        int status = 0;
+        REQUIRE(::waitpid(child, &status, 0) == child);
+        fcntl(out[0], F_SETFL, 0);
+        for (ssize_t n; (n = ::read(out[0], chunk, sizeof chunk)) > 0;)
+            delivered.append(chunk, static_cast<std::size_t>(n));
+        ::close(out[0]);
+        const int before = static_cast<int>(std::count(delivered.begin(), delivered.end(), '\n'));
+        REQUIRE(delivered == numbered(0, before));
+
+        // The restart: the same FIFO (it kept what was not read) and the backlog.
+        event::Loop loop;
+        Recorder recorder;
+        auto sink = std::make_unique<ScriptedSink>();
+        ScriptedSink* script = sink.get();
+        Channel channel(loop, Fifo::open_or_create(path, 0600),
+                        Backlog::open(store, path, 32 << 20), std::move(sink), settings, recorder);
+        auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (script->messages.empty() ||
+               script->messages.back() != numbered_messages(total - 1, total)[0]) {
+            REQUIRE(std::chrono::steady_clock::now() < deadline);
+            written += write_some(writer, std::string_view(lines).substr(written));
+            loop.run_once(10'000);
+        }
+        REQUIRE_FALSE(script->messages.empty());
+        const std::string& first = script->messages.front();
+        const int resumed = std::stoi(first.substr(5)) - 100000;
+        CHECK_MESSAGE(
+            (resumed == before || resumed == before - 1),
+            "the killed run delivered " << before << " lines, the next began at " << resumed);
+        CHECK(script->messages == numbered_messages(resumed, total));
+        ::close(writer);
+    }
 }

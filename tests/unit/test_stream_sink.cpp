@@ -363,7 +363,7 @@ struct StreamRig {
     std::unique_ptr<Channel> channel;
     int writer = -1;
 
-    explicit StreamRig(uint64_t wait_notice_usec) {
+    explicit StreamRig(uint64_t wait_notice_usec, std::size_t backlog_max = 16 << 20) {
         dir = journald.dir;
         std::string path = (dir / "in").string();
         Fifo fifo = Fifo::open_or_create(path, 0600);
@@ -376,8 +376,10 @@ struct StreamRig {
         settings.identifier = "test";
         settings.format.format = LineFormat::plain;
         settings.wait_notice_usec = wait_notice_usec;
+        settings.backlog_max = backlog_max;
         channel =
-            std::make_unique<Channel>(loop, std::move(fifo), std::move(owned), settings, recorder);
+            std::make_unique<Channel>(loop, std::move(fifo), Backlog::open("", path, 32 << 20),
+                                      std::move(owned), settings, recorder);
     }
     ~StreamRig() {
         channel.reset();
@@ -441,27 +443,41 @@ TEST_CASE(
 
 TEST_CASE(
     "channel + stream: journald not reading for longer than wait_notice_usec is noticed "
-    "(STATUS, log), and once it reads again every line arrives once, in order") {
-    StreamRig rig(50'000);
-    const int total = 5'000;  // 300 KB: more than the socket, our buffer and the pipe hold
-    FifoWriter writer{rig.writer, total};
-    rig.run_until([&] {
-        writer.more();
-        rig.journald.accept_all();
-        return rig.channel->snapshot().waiting.has_value();
-    });
-    CHECK(rig.channel->snapshot().waiting->error == -EAGAIN);
-    CHECK(rig.recorder.changes == 1);
-    CHECK(writer.written < total);  // the writer waits in the pipe
-    std::string received;
-    rig.run_until([&] {
-        writer.more();
-        rig.journald.accept_all();
-        received += rig.journald.read_all(0);
-        return std::count(received.begin(), received.end(), '\n') == total + 7;
-    });
-    check_numbered(received, total);
-    CHECK_FALSE(rig.channel->snapshot().waiting.has_value());
-    CHECK(rig.recorder.changes >= 2);  // the stall and its end (and maybe more of both)
-    CHECK(rig.recorder.changes % 2 == 0);
+    "(STATUS, log); with a backlog the writer does not wait, without one it waits in the pipe; "
+    "once journald reads again every line arrives once, in order") {
+    for (std::size_t backlog_max : {std::size_t{16} << 20, std::size_t{0}}) {
+        CAPTURE(backlog_max);
+        StreamRig rig(50'000, backlog_max);
+        const int total = 5'000;  // 300 KB: more than the socket, our buffer and the pipe hold
+        FifoWriter writer{rig.writer, total};
+        rig.run_until([&] {
+            writer.more();
+            rig.journald.accept_all();
+            return rig.channel->snapshot().refusal.has_value() &&
+                   (backlog_max == 0 || writer.written == total);
+        });
+        CHECK(rig.channel->snapshot().refusal->error == -EAGAIN);
+        CHECK(rig.recorder.changes == 1);
+        if (backlog_max > 0) {
+            CHECK(std::holds_alternative<Channel::Backlogged>(rig.channel->state()));
+            auto waiting = rig.channel->snapshot().waiting;
+            REQUIRE(waiting.has_value());
+            CHECK(waiting->lines > 0);
+            CHECK(waiting->lines < static_cast<uint64_t>(total));
+        } else {
+            CHECK(std::holds_alternative<Channel::Full>(rig.channel->state()));
+            CHECK(writer.written < total);  // the writer waits in the pipe
+        }
+        std::string received;
+        rig.run_until([&] {
+            writer.more();
+            rig.journald.accept_all();
+            received += rig.journald.read_all(0);
+            return std::count(received.begin(), received.end(), '\n') == total + 7;
+        });
+        check_numbered(received, total);
+        CHECK_FALSE(rig.channel->snapshot().refusal.has_value());
+        CHECK(rig.recorder.changes >= 2);  // the stall and its end (and maybe more of both)
+        CHECK(rig.recorder.changes % 2 == 0);
+    }
 }
