@@ -176,7 +176,8 @@ void Channel::watch() {
             uint64_t budget = draining->since_usec + settings_.stop_budget_usec;
             due = std::min(due.value_or(budget), budget);
             if (waiting)
-                due = std::min(*due, waiting->since_usec + settings_.stop_patience_usec);
+                due = std::min(*due, std::max(waiting->since_usec, taken_usec_) +
+                                         settings_.stop_patience_usec);
         }
         if (due) {
             const uint64_t now = loop_.now();
@@ -245,13 +246,17 @@ Channel::Progress Channel::pump() {
 }
 
 Channel::Progress Channel::forward() {
+    bool took = false;
     while (const Record* record = records_.front()) {
         Entry entry = mapper_.map(*record);
         int r = sink_->send(entry);
         if (r < 0 && is_transient(r)) {
+            if (took)
+                taken_usec_ = loop_.now();
             refused(r);  // the record stays and is offered again
             return Progress::blocked;
         }
+        took = true;
         // Sent or refused for good, the backlog is done with the record once the sink has
         // written everything before it.
         const uint64_t end = base_ + record->line.end_position;
@@ -272,6 +277,8 @@ Channel::Progress Channel::forward() {
         }
         records_.pop();
     }
+    if (took)
+        taken_usec_ = loop_.now();
     if (counters_.dropped != reported_dropped_ || counters_.split != reported_split_)
         report_trouble(false);
     return Progress::done;
@@ -489,10 +496,12 @@ void Channel::continue_drain() {
     // start. One that dies with us (run by hand) is waited for, as the pipe always was.
     const bool keeps = !backlog_.path().empty();
     const uint64_t now = loop_.now();
+    // Out of time: the drain took its budget, or the sink has taken nothing for a while.
     auto out_of_time = [&] {
+        const uint64_t idle_since =
+            draining->refusal ? std::max(draining->refusal->since_usec, taken_usec_) : now;
         return keeps && (now - draining->since_usec >= settings_.stop_budget_usec ||
-                         (draining->refusal &&
-                          now - draining->refusal->since_usec >= settings_.stop_patience_usec));
+                         now - idle_since >= settings_.stop_patience_usec);
     };
     if (draining->refusal) {
         if (out_of_time())
@@ -621,9 +630,12 @@ Channel::Snapshot Channel::snapshot() const {
     const Refusal* waiting = refusal();
     if (waiting && waiting->told != Refusal::Told::no)
         told = *waiting;
-    // A backlog: entries wait beyond what is being sent now.
+    // A backlog: entries wait beyond what is being sent now (read while the sink refused, or left
+    // by a previous run), not just what is in hand.
     std::optional<Waiting> backlog;
-    if ((waiting || backlog_.written() != loaded_) && backlog_.unsent() > 0)
+    const bool held = std::holds_alternative<Backlogged>(state_) ||
+                      (std::holds_alternative<Full>(state_) && settings_.backlog_max > 0);
+    if ((held || backlog_.written() != loaded_) && backlog_.unsent() > 0)
         backlog = Waiting{unsent_lines(), backlog_.unsent()};
     const bool stopping = std::holds_alternative<Draining>(state_) || finished();
     return {fifo_.path(),

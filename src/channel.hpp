@@ -190,6 +190,7 @@ private:
     // Ends of the entries a buffering sink took but has not written yet: the backlog is sent up
     // to each once it is written.
     std::deque<uint64_t> unwritten_;
+    uint64_t taken_usec_ = 0;  // when the sink last took an entry (a stop's patience)
     ChannelCounters counters_;
     uint64_t lost_seen_ = 0;  // sink_->lost_entries() already counted as dropped
 

@@ -29,6 +29,8 @@ void tell_manager(const std::string& message) {
     }
 }
 
+constexpr uint64_t own_entries_grace_usec = 500'000;
+
 std::string octal(mode_t mode) {
     char text[8];
     std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode));
@@ -115,6 +117,9 @@ int Daemon::serve() {
                {"PIPEJOURNAL_LINES", total.lines},
                {"PIPEJOURNAL_BYTES", total.bytes},
                {"PIPEJOURNAL_DROPPED", total.dropped}});
+    // Our last entries may still wait for a busy journald: a moment for them, not for a frozen
+    // one.
+    log::flush_pending(own_entries_grace_usec);
     return exit_success;
 }
 

@@ -5,6 +5,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <cerrno>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <string>
@@ -50,6 +51,8 @@ public:
         entries_.push_back(std::move(wire));
         return 0;
     }
+
+    bool empty() const noexcept { return entries_.empty() && dropped_ == 0; }
 
     // Sends what is kept, in order, until journald refuses again.
     void flush() {
@@ -168,8 +171,19 @@ void set_level(LogLevel level) {
         logger()->set_level(to_spdlog(level));
 }
 
-void flush_pending() {
-    pending().flush();
+void flush_pending(uint64_t timeout_usec) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(timeout_usec);
+    for (;;) {
+        pending().flush();
+        if (pending().empty())
+            return;
+        auto now = std::chrono::steady_clock::now();
+        if (now >= until)
+            return;
+        auto left = std::chrono::duration_cast<std::chrono::microseconds>(until - now).count();
+        if (!journal::wait_writable(static_cast<uint64_t>(left)))
+            return;
+    }
 }
 
 bool write(LogLevel level, const MessageId* id, std::string_view text, Fields fields,

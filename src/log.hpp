@@ -67,8 +67,9 @@ enum class Target { journal, stderr_text };
 Target detect_target();  // the journal when stderr is connected to it (JOURNAL_STREAM)
 void setup(Target target, LogLevel level);
 void set_level(LogLevel level);
-// Sends our own entries that journald did not take when they were written (the daemon's tick).
-void flush_pending();
+// Sends our own entries that journald did not take when they were written (the daemon's tick);
+// with a timeout, waits up to that long for journald to take them (before exiting).
+void flush_pending(uint64_t timeout_usec = 0);
 
 // False when the journal did not take the entry and will not later (journald gone, or too many of
 // ours waiting: the caller may say it again later); true when it was sent, kept to be sent once

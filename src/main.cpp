@@ -24,6 +24,7 @@ int fail(const pj::Daemon* daemon, const std::string& reason, int error, int sta
     else
         pj::log::error(pj::log::id::startup_failed, reason, {{"ERRNO", error}});
     pj::notify::send(pj::notify::failed(error, reason));
+    pj::log::flush_pending(500'000);  // the reason must reach the journal, if it takes entries
     return status;
 }
 

@@ -2,6 +2,7 @@
 
 #include <endian.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -151,9 +152,29 @@ int Socket::send_in_memfd(std::string_view entry) noexcept {
     return 0;
 }
 
-int send_wire(std::string_view entry) noexcept {
+namespace {
+
+Socket& own_socket() {
     static Socket journal;
-    return journal.send_wire(entry);
+    return journal;
+}
+
+}  // namespace
+
+int send_wire(std::string_view entry) noexcept {
+    return own_socket().send_wire(entry);
+}
+
+bool wait_writable(uint64_t timeout_usec) noexcept {
+    int fd = own_socket().fd();
+    if (fd < 0)
+        return false;
+    pollfd room{fd, POLLOUT, 0};
+    int r;
+    do
+        r = poll(&room, 1, static_cast<int>(timeout_usec / 1000));
+    while (r < 0 && errno == EINTR);
+    return r > 0;
 }
 
 bool socket_present() noexcept {

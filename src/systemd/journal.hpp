@@ -90,6 +90,9 @@ private:
 // Sends one encoded entry to the system journal through one process-wide Socket (the daemon's own
 // entries). 0 or a negative errno, as Socket::send_wire().
 int send_wire(std::string_view entry) noexcept;
+// Waits at most timeout_usec until that socket has room (true), e.g. before the process exits with
+// entries of its own still to send.
+bool wait_writable(uint64_t timeout_usec) noexcept;
 
 // True if journald's native socket exists, i.e. entries have somewhere to go.
 bool socket_present() noexcept;

@@ -749,18 +749,22 @@ JOURNALD = "systemd-journald.service"
 
 
 class JournalOutage(Scenario):
-    """Shared by the scenarios where journald does not take entries (11 gone, 12 stalled):
-    a short watchdog, a writer that is held in the FIFO, and the checks that nothing was lost."""
+    """Shared by the scenarios where journald does not take entries (11 gone, 12 stalled, 23 frozen
+    with a backlog): a short watchdog, a writer that is held in the FIFO, and the checks that
+    nothing was lost."""
 
     WATCHDOG_SEC = 3  # short, so a loop stalled in sendmsg() is caught within the scenario
     #: Transport= of the daemon: each scenario runs as it is (native) and, in a subclass that
     #: sets "stream", over a journald stream connection, with the same expectations.
     TRANSPORT = "native"
+    #: BacklogMax=: 11 and 12 test the daemon without a backlog (writers wait in the pipe, as
+    #: before there was one); 23 tests the backlog.
+    BACKLOG_MAX = "0"
     writer = None
 
     def setUp(self):
         self.c.drop_in(SERVICE, "50-watchdog", f"[Service]\nWatchdogSec={self.WATCHDOG_SEC}s\n")
-        self.use_transport(self.TRANSPORT)
+        self.use_transport(self.TRANSPORT, f"BacklogMax={self.BACKLOG_MAX}\n")
         self.writer = None
 
     def fig(self, key: str, value: str) -> None:
@@ -1454,6 +1458,190 @@ class T22StreamJournaldRestart(Scenario):
         self.expect((stopped.get("PIPEJOURNAL_LINES"), stopped.get("PIPEJOURNAL_DROPPED")) ==
                     (str(total), "0"), f"stopped entry: PIPEJOURNAL_LINES={total} "
                     "PIPEJOURNAL_DROPPED=0", text(stopped, "MESSAGE"))
+
+# ==========================================================================================
+#: A writer at a fixed rate, one write() per line "PREFIX %07d": how long each write() took is what
+#: a program that logs would feel. Writes until STOPFILE exists (or LIMIT lines); prints its PID,
+#: then at the end a JSON line {"lines", "max_ms", "p99_ms", "blocked"} (blocked: writes over
+#: 100 ms).
+WRITER_RATE = r"""
+import json, os, sys, time
+fifo, rate, prefix, stopfile, limit = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+fd = os.open(fifo, os.O_WRONLY)
+print(os.getpid(), flush=True)
+took, t0, i = [], time.monotonic(), 0
+while (limit == 0 or i < limit) and not (i % 100 == 0 and os.path.exists(stopfile)):
+    pause = t0 + i / rate - time.monotonic()
+    if pause > 0:
+        time.sleep(pause)
+    line = b"%s %07d\n" % (prefix.encode(), i)
+    t = time.monotonic()
+    os.write(fd, line)
+    took.append(time.monotonic() - t)
+    i += 1
+took.sort()
+print(json.dumps({"lines": i, "max_ms": took[-1] * 1000, "p99_ms": took[len(took) * 99 // 100] * 1000,
+                  "blocked": sum(1 for x in took if x > 0.1)}), flush=True)
+"""
+
+
+class T23WritersNeverWait(JournalOutage):
+    """The backlog (issue 19): journald frozen (SIGSTOP) under a writer of 5,000 lines/s. The
+    writer's longest write() stays far below 100 ms (the daemon reads the FIFO into its backlog),
+    STATUS= shows what waits, and after SIGCONT every line arrives once, in order. A SIGKILL of
+    the daemon and a `systemctl restart` during the freeze lose nothing and double at most one
+    line; the restart takes well under the stop timeout, and the new daemon is READY while
+    journald is still frozen. With BacklogMax=1M writers wait in the pipe once it is full, and
+    nothing is lost."""
+
+    BACKLOG_MAX = "16M"
+    RATE = 5_000
+    FREEZE_SEC = 5
+
+    def test_writers_do_not_wait_for_a_frozen_journald(self):
+        self.journald_pid = None
+        try:
+            self._run_scenario()
+        finally:
+            self.c.systemctl("kill", "--signal=SIGCONT", JOURNALD, check=False)
+            self.c.write_file("/run/pj-writer-stop", "")
+
+    # -- helpers ------------------------------------------------------------------------------
+    def freeze(self) -> int:
+        jpid = int(self.c.prop(JOURNALD, "MainPID"))
+        self.c.run("kill", "-STOP", str(jpid))
+        self.journald_pid = jpid
+        return jpid
+
+    def thaw(self, jpid: int) -> None:
+        self.c.run("kill", "-CONT", str(jpid))
+        self.journald_pid = None
+
+    def start_rate_writer(self, prefix: str, limit: int = 0):
+        self.c.remove("/run/pj-writer-stop")
+        writer = self.writer = self.c.popen(
+            "python3", "-c", WRITER_RATE, FIFO, str(self.RATE), prefix, "/run/pj-writer-stop",
+            str(limit), stdout=harness.subprocess.PIPE, stderr=harness.subprocess.PIPE)
+        first = writer.stdout.readline().split()
+        self.expect(len(first) == 1, "the writer's PID", (first, writer.poll()))
+        return writer
+
+    def stop_rate_writer(self, writer) -> dict:
+        self.c.write_file("/run/pj-writer-stop", "")
+        out, err = writer.communicate(timeout=30)
+        self.expect(writer.returncode == 0, "the writer finished",
+                    (writer.returncode, err.decode(errors="replace")))
+        return json.loads(out.split(b"\n")[0])
+
+    def numbered(self, prefix: str) -> list[int]:
+        r = self.c.run("sh", "-c", f"journalctl -q -o cat PIPEJOURNAL_FIFO={FIFO} "
+                       f"| sed -n 's/^{prefix} //p'", check=False)
+        return [int(x) for x in r.stdout.split()]
+
+    def expect_all_once(self, prefix: str, total: int, doubled_max: int) -> list[int]:
+        """Every line 0..total-1 in the journal, in order; at most doubled_max of them twice."""
+        seen = self.wait(lambda: (lambda n: n if len(set(n)) >= total else None)(
+            self.numbered(prefix)), f"the {total} lines {prefix} in the journal", timeout=30)
+        missing = sorted(set(range(total)) - set(seen))
+        doubled = len(seen) - len(set(seen))
+        self.fig(f"{prefix}: lines written / in the journal / doubled",
+                 f"{total} / {len(set(seen))} / {doubled}")
+        self.expect(not missing and doubled <= doubled_max and
+                    sorted(set(seen)) == list(dict.fromkeys(seen)),
+                    f"all {total} lines of {prefix}, in order, at most {doubled_max} twice",
+                    f"missing {len(missing)} (first {missing[:5]}), doubled {doubled}")
+        return seen
+
+    # -- the scenario ---------------------------------------------------------------------------
+    def _run_scenario(self):
+        c = self.c
+        pid, restarts = self.start_watched()
+
+        # 1. Frozen for FREEZE_SEC under 5,000 lines/s: the writer never waits.
+        jpid = self.freeze()
+        writer = self.start_rate_writer("frozen")
+        status = self.wait_status("Waiting for the journal", pid, "STATUS says it waits")
+        time.sleep(self.FREEZE_SEC)  # the freeze itself: what is measured lasts this long
+        status = c.prop(SERVICE, "StatusText")
+        self.fig("STATUS while journald is frozen", status)
+        m = re.search(r"; (\d+) waiting for the journal \(([^)]*)\)$", status)
+        self.expect(m is not None and int(m.group(1)) > self.RATE,
+                    "STATUS shows the backlog: '; N waiting for the journal (SIZE)'", status)
+        self.expect_alive(pid, restarts, waiting=True)
+        self.thaw(jpid)
+        stats = self.stop_rate_writer(writer)
+        self.fig("writer's write() while journald was frozen for "
+                 f"{self.FREEZE_SEC} s at {self.RATE} lines/s",
+                 f"max {stats['max_ms']:.1f} ms, p99 {stats['p99_ms']:.2f} ms, "
+                 f"{stats['blocked']} over 100 ms")
+        self.expect(stats["max_ms"] <= 100, "no write() waited 100 ms or more", stats)
+        self.expect_all_once("frozen", stats["lines"], 0)
+        self.wait_status("Forwarding", pid, "STATUS back to 'Forwarding' once drained", timeout=20)
+
+        # 2. SIGKILL during a freeze: the backlog survives it.
+        jpid = self.freeze()
+        writer = self.start_rate_writer("killed")
+        self.wait_status("Waiting for the journal", pid, "waiting before the kill")
+        time.sleep(1)
+        c.systemctl("kill", "-s", "KILL", SERVICE)
+        new_pid = self.wait(lambda: (lambda p: p if p not in ("0", str(pid)) else None)(
+            c.prop(SERVICE, "MainPID")), "the service restarted after the SIGKILL", timeout=10)
+        time.sleep(1)  # the new daemon reads on while journald is still frozen
+        self.thaw(jpid)
+        stats = self.stop_rate_writer(writer)
+        self.fig("writer's longest write() across a SIGKILL during the freeze",
+                 f"{stats['max_ms']:.0f} ms (the FIFO had no reader for the RestartSec=1s)")
+        self.expect_all_once("killed", stats["lines"], 1)
+        pid = int(new_pid)
+        recovered = self.own_entries("backlog_recovered")
+        self.expect(len(recovered) >= 1, "the new daemon took over the backlog",
+                    [text(e, "MESSAGE") for e in recovered])
+        self.fig("after the SIGKILL", text(recovered[-1], "MESSAGE"))
+
+        # 3. systemctl restart during a freeze: quick, and nothing lost.
+        jpid = self.freeze()
+        writer = self.start_rate_writer("restarted")
+        self.wait_status("Waiting for the journal", pid, "waiting before the restart")
+        time.sleep(1)
+        t0 = time.monotonic()
+        c.systemctl("restart", SERVICE)
+        took = time.monotonic() - t0
+        self.fig("systemctl restart pipejournal while journald is frozen", f"{took:.2f} s")
+        self.expect(took < 5, "the restart completes well within the stop timeout (15 s)", took)
+        pid = int(c.prop(SERVICE, "MainPID"))
+        self.thaw(jpid)
+        stats = self.stop_rate_writer(writer)
+        self.expect_all_once("restarted", stats["lines"], 1)
+        kept = self.own_entries("backlog_kept")
+        self.expect(len(kept) >= 1, "the stop said what it left in the backlog",
+                    [text(e, "MESSAGE") for e in kept])
+        self.fig("the stop during the freeze said", text(kept[-1], "MESSAGE"))
+
+        # 4. BacklogMax=1M: once full, writers wait in the pipe; nothing is lost.
+        self.use_transport(self.TRANSPORT, "BacklogMax=1M\n")
+        c.systemctl("restart", SERVICE)
+        pid = int(c.prop(SERVICE, "MainPID"))
+        jpid = self.freeze()
+        writer_pid, _ = self.start_held_writer("bounded", 30_000, 80)  # 2.4 MB
+        self.wait_writer_blocked(writer_pid)
+        status = c.prop(SERVICE, "StatusText")
+        self.fig("STATUS with BacklogMax=1M full", status)
+        m = re.search(r"waiting for the journal \(([\d.]+) (KiB|MiB)\)", status)
+        self.expect(m is not None, "STATUS shows the full backlog", status)
+        self.thaw(jpid)
+        self.finish_writer(30_000, pid)
+        want = [held_line("bounded", i, 80) for i in range(30_000)]
+        got = self.wait(lambda: (lambda e: e if len(e) >= 30_000 else None)(
+            [m for m in (text(e, "MESSAGE") for e in self.forwarded()) if m.startswith("bounded ")]),
+            "the 30,000 lines written behind the full backlog", timeout=30)
+        self.expect(got == want, "every line once, in order", f"{len(got)} lines")
+
+
+class T23sWritersNeverWaitStream(T23WritersNeverWait):
+    """Scenario 23 over a journald stream connection: the same backlog in front of the socket."""
+
+    TRANSPORT = "stream"
+
 
 # ==========================================================================================
 # One FIFO per application, owned by systemd (issue 11)
