@@ -312,11 +312,13 @@ TEST_CASE("the defaults are the ones documented") {
     CHECK(config.line_max == 49152u);
     CHECK(config.log_level == LogLevel::info);
     CHECK(config.format == LineFormat::automatic);
-    CHECK(config.message_keys ==
-          std::vector<std::string>{"msg", "message", "event", "@m", "short_message"});
-    CHECK(config.priority_keys == std::vector<std::string>{"level", "severity", "levelname", "lvl",
-                                                           "loglevel", "@l", "log.level"});
-    CHECK(config.max_fields == 256u);
+    CHECK(config.message_keys == std::vector<std::string>{"msg", "message", "event", "@m",
+                                                          "@message", "short_message",
+                                                          "record.message"});
+    CHECK(config.priority_keys ==
+          std::vector<std::string>{"level", "severity", "levelname", "level_name", "lvl",
+                                   "loglevel", "@l", "@level", "log.level", "record.level.name"});
+    CHECK(config.max_fields == 900u);
     CHECK(config.transport == Transport::native);
     CHECK(config.partial_line_timeout_usec == 1'000'000u);
 }
