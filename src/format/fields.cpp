@@ -314,6 +314,13 @@ bool FieldBuilder::finish(Entry& entry, std::optional<int> prefix_priority) {
     return true;
 }
 
+bool FieldBuilder::trim() noexcept {
+    if (arena_.capacity() <= keep_bytes)
+        return false;
+    std::string().swap(arena_);
+    return true;
+}
+
 std::string_view FieldBuilder::too_many_fields_reason() {
     if (reason_for_ != options_->max_fields) {
         char text[48];

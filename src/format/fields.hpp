@@ -90,6 +90,11 @@ public:
     // "more than N fields", for PIPEJOURNAL_FORMAT_ERROR=.
     std::string_view too_many_fields_reason();
 
+    // The last line's values are not needed any more: gives back the arena a long line grew (to
+    // malloc). True if there was something to give back.
+    bool trim() noexcept;
+    static constexpr std::size_t keep_bytes = 64 * 1024;  // arena kept from line to line
+
 private:
     struct Record {
         std::uint32_t name_begin;  // in arena_

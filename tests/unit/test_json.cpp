@@ -548,4 +548,34 @@ TEST_SUITE("json") {
         }
     }
 
+    TEST_CASE("a long line's memory is given back (trim), and long and short lines map after it") {
+        LineMapper mapper({});
+        mapper.trim();  // nothing to give back: nothing happens
+        // 1 MiB of JSON: a long string, an array of objects (compact JSON in the arena), numbers.
+        std::string items;
+        for (int i = 0; i < 800; ++i)
+            items += std::string(i ? "," : "") + R"({"at":"frame )" + std::to_string(i) + R"("})";
+        std::string long_line = R"({"msg":"m\n)" + std::string(900 * 1024, 'z') +
+                                R"(","n":-1.5e3,"items":[)" + items + "]}";
+        for (int round = 0; round < 3; ++round) {
+            CAPTURE(round);
+            pj::Entry entry = mapper.map(Line{long_line});
+            REQUIRE(entry.structured);
+            CHECK(entry.message.size() == 2 + 900 * 1024);
+            REQUIRE(entry.fields.size() == 801);
+            CHECK(entry.fields[0].value == "-1.5e3");
+            CHECK(entry.fields[800].value == R"({"at":"frame 799"})");
+            mapper.trim();  // the entry has gone
+            auto seen = pjtest::see(mapper.map(Line{R"({"msg":"short","level":"warn","x":1})"}));
+            CHECK(seen.message == "short");
+            CHECK(seen.priority == 4);
+            CHECK(seen.fields == "LEVEL=warn | X=1");
+            // A short line after a long one trims by itself, the entry still whole.
+            mapper.map(Line{long_line});
+            seen = pjtest::see(mapper.map(Line{R"({"msg":"again","y":[2]})"}));
+            CHECK(seen.message == "again");
+            CHECK(seen.fields == "Y=2");
+        }
+    }
+
 }  // TEST_SUITE
