@@ -12,7 +12,9 @@ LineBuffer::LineBuffer(std::size_t line_max, std::size_t read_size)
       capacity_(line_max + 1 + read_size) {}
 
 std::span<char> LineBuffer::free_space() {
-    if (capacity_ - end_ < read_size_)
+    // The rest of a line (usually a few bytes) moves to the front before a read would pass
+    // idle_keep: ordinary lines stay in the first pages, whatever LineMax= is.
+    if (capacity_ - end_ < read_size_ || (begin_ > 0 && end_ + read_size_ > idle_keep))
         compact();
     return {storage_.data() + end_, capacity_ - end_};
 }

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 #include <sys/mman.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -65,11 +66,14 @@ std::vector<Taken> split(LineBuffer& buffer, const std::vector<std::string>& chu
 
 constexpr auto nl = Line::Break::newline;
 
-// How many pages of [at, at + size) are resident (mincore), `at` page-aligned.
+// How many of the pages wholly inside [at, at + size) are resident (mincore).
 std::size_t resident_pages(const char* at, std::size_t size) {
-    std::size_t page = pj::PageBuffer::page_size();
-    std::vector<unsigned char> pages((size + page - 1) / page);
-    REQUIRE(mincore(const_cast<char*>(at), size, pages.data()) == 0);
+    auto page = static_cast<std::uintptr_t>(pj::PageBuffer::page_size());
+    auto from = (reinterpret_cast<std::uintptr_t>(at) + page - 1) / page * page;
+    auto to = (reinterpret_cast<std::uintptr_t>(at) + size) / page * page;
+    REQUIRE(from < to);
+    std::vector<unsigned char> pages((to - from) / page);
+    REQUIRE(mincore(reinterpret_cast<void*>(from), to - from, pages.data()) == 0);
     std::size_t resident = 0;
     for (unsigned char p : pages)
         resident += p & 1;
