@@ -94,6 +94,13 @@ int Socket::open_socket() noexcept {
 }
 
 int Socket::send(std::span<const Field> fields) noexcept {
+    int r = send_encoded(fields);
+    if (wire_.capacity() > wire_keep_bytes)
+        std::string().swap(wire_);
+    return r;
+}
+
+int Socket::send_encoded(std::span<const Field> fields) noexcept {
     if (int r = encode(fields, wire_); r < 0)
         return r;
     int fd = open_socket();
