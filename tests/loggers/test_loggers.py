@@ -43,7 +43,8 @@ import unittest
 
 HERE = pathlib.Path(__file__).resolve().parent
 MAP_LINES = os.environ.get("PJ_MAP_LINES", "")
-BUILD = pathlib.Path(os.environ.get("PJ_LOGGERS_BUILD") or tempfile.mkdtemp(prefix="pj-loggers-"))
+BUILD = pathlib.Path(os.environ.get("PJ_LOGGERS_BUILD")
+                     or tempfile.mkdtemp(prefix="pj-loggers-")).resolve()
 PYTHON = "/usr/bin/python3"  # Debian's, with Debian's python3-structlog etc.
 
 # The contract's defaults ("Structured lines").
@@ -250,10 +251,11 @@ class Case:
     """One logger and format: how to run it, its levels and what they mean, what to check."""
 
     def __init__(self, name, run, levels, fmt="json", source="logger", app_fields=None,
-                 fields=None, extra=(), message_ok=True):
+                 fields=None, context=None, extra=(), message_ok=True):
         self.name, self.run, self.levels, self.fmt, self.source = name, run, levels, fmt, source
         self.app_fields = TOP_LEVEL if app_fields is None else app_fields
         self.fields = RECORD_FIELDS if fields is None else fields
+        self.context = context or {}  # log4j2's ThreadContext: strings only
         self.extra = list(extra)  # (record overrides, expected priority, check(entry) or None)
         self.message_ok = message_ok  # False: the contract has no key for this format's message
 
@@ -261,7 +263,7 @@ class Case:
         out = []
         for n, (level, priority) in enumerate(self.levels):
             out.append(({"level": level, "msg": message_for(self.name, level, n),
-                         "fields": self.fields, "keys": FIELD_ORDER, "context": {}},
+                         "fields": self.fields, "keys": FIELD_ORDER, "context": self.context},
                         priority, None))
         for n, (overrides, priority, check) in enumerate(self.extra, len(self.levels)):
             record = {"msg": message_for(self.name, overrides["level"], n), "fields": {},
@@ -418,11 +420,11 @@ CASES = [
          [("debug", 7), ("info", 6), ("warn", 4), ("error", 3), ("dpanic", 2), ("panic", 0),
           ("fatal", 2)]),
     Case("log4j2 JsonLayout", run_java("json"), LOG4J_LEVELS, fields={},
-         app_fields={"CONTEXTMAP_USER_ID": ["17"]},
+         context={"user_id": "17"}, app_fields={"CONTEXTMAP_USER_ID": ["17"]},
          extra=[({"level": "ERROR", "context": {"user_id": "17"}, "frames": 700}, 3,
                  check_long_trace)]),
     Case("log4j2 GelfLayout", run_java("gelf"), LOG4J_GELF_LEVELS, fields={},
-         app_fields={"USER_ID": ["17"]},
+         context={"user_id": "17"}, app_fields={"USER_ID": ["17"]},
          extra=[({"level": "FATAL", "context": {"user_id": "17"}, "frames": 50}, 1,
                  check_gelf_trace)]),
     Case("Monolog JsonFormatter", lambda spec: run_php("json")(spec), MONOLOG_LEVELS,
