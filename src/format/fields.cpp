@@ -221,6 +221,9 @@ bool FieldBuilder::add_value(std::string_view value, bool in_arena, std::size_t 
                              Kind kind) {
     if (!add(value, in_arena, arena_begin))
         return false;
+    // add() may have grown the arena (the field's name goes there): a value in it moved too.
+    if (in_arena)
+        value = {arena_.data() + arena_begin, value.size()};
     choose(value, kind);
     return true;
 }
