@@ -277,6 +277,7 @@ Channel::Progress Channel::forward() {
         }
         records_.pop();
     }
+    mapper_.trim();  // a long structured line's memory goes back once it has gone
     if (took)
         taken_usec_ = loop_.now();
     if (counters_.dropped != reported_dropped_ || counters_.split != reported_split_)

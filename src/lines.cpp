@@ -8,17 +8,20 @@ namespace pj {
 LineBuffer::LineBuffer(std::size_t line_max, std::size_t read_size)
     : line_max_(line_max),
       read_size_(read_size),
-      storage_(std::make_unique_for_overwrite<char[]>(line_max + 1 + read_size)),
+      storage_(line_max + 1 + read_size),
       capacity_(line_max + 1 + read_size) {}
 
 std::span<char> LineBuffer::free_space() {
-    if (capacity_ - end_ < read_size_)
+    // The rest of a line (usually a few bytes) moves to the front before a read would pass
+    // idle_keep: ordinary lines stay in the first pages, whatever LineMax= is.
+    if (capacity_ - end_ < read_size_ || (begin_ > 0 && end_ + read_size_ > idle_keep))
         compact();
-    return {storage_.get() + end_, capacity_ - end_};
+    return {storage_.data() + end_, capacity_ - end_};
 }
 
 void LineBuffer::commit(std::size_t bytes) {
     end_ += bytes;
+    high_water_ = std::max(high_water_, end_);
     front_.reset();
     if (bytes > 0)
         release_.reset();  // the line is not idle after all
@@ -32,7 +35,7 @@ const Line* LineBuffer::scan() {
 }
 
 const Line* LineBuffer::find_line() {
-    const char* begin = storage_.get() + begin_;
+    const char* begin = storage_.data() + begin_;
     std::size_t size = end_ - begin_;
     if (const void* nl = std::memchr(begin + scanned_, '\n', size - scanned_)) {
         std::size_t length = static_cast<const char*>(nl) - begin;
@@ -81,8 +84,14 @@ void LineBuffer::pop() {
     consumed_ += front_size_;
     scanned_ = 0;
     front_.reset();
-    if (begin_ == end_)
+    if (begin_ == end_) {
         begin_ = end_ = 0;  // the common case: everything taken, start over at no cost
+        if (high_water_ > idle_keep) {
+            // A long line has gone: its pages too.
+            storage_.release(idle_keep, high_water_);
+            high_water_ = 0;
+        }
+    }
 }
 
 void LineBuffer::finish() {
@@ -101,17 +110,18 @@ void LineBuffer::set_line_max(std::size_t line_max) {
     compact();
     line_max_ = line_max;
     std::size_t capacity = std::max(end_, line_max + 1) + read_size_;
-    auto storage = std::make_unique_for_overwrite<char[]>(capacity);
-    std::memcpy(storage.get(), storage_.get(), end_);
+    PageBuffer storage(capacity);
+    std::memcpy(storage.data(), storage_.data(), end_);
     storage_ = std::move(storage);
     capacity_ = capacity;
+    high_water_ = end_;
     front_.reset();
 }
 
 void LineBuffer::compact() {
     if (begin_ == 0)
         return;
-    std::memmove(storage_.get(), storage_.get() + begin_, end_ - begin_);
+    std::memmove(storage_.data(), storage_.data() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
     front_.reset();

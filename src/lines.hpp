@@ -8,6 +8,8 @@
 #include <span>
 #include <string_view>
 
+#include "pages.hpp"
+
 namespace pj {
 
 struct Line {
@@ -33,9 +35,15 @@ struct Line {
 // Use: read into free_space(), commit() what was read, then take lines with front()/pop() until
 // front() is empty. Lines point into the buffer and are valid until the next free_space()
 // (which may rewind or compact, so the next read overwrites them) or set_line_max().
+//
+// Memory: room for line_max is reserved, not used; only the bytes lines reach are. When a long line
+// has been taken and the buffer is empty (idle), the pages past idle_keep are given back, so one
+// 1 MiB line does not leave 1 MiB resident.
 class LineBuffer {
 public:
     static constexpr std::size_t default_read_size = 64 * 1024;  // one pipe's worth
+    // Bytes whose pages stay when the buffer empties: ordinary lines and reads never reach past.
+    static constexpr std::size_t idle_keep = 128 * 1024;
 
     explicit LineBuffer(std::size_t line_max, std::size_t read_size = default_read_size);
 
@@ -53,7 +61,7 @@ public:
     // The bytes read after the line front() returned (maybe the start of the next line, maybe
     // nothing yet). Lets a reader look at the next line's first bytes without taking the line.
     std::string_view after_front() const noexcept {
-        return front_ ? std::string_view(storage_.get() + begin_ + front_size_,
+        return front_ ? std::string_view(storage_.data() + begin_ + front_size_,
                                          end_ - begin_ - front_size_)
                       : std::string_view();
     }
@@ -67,6 +75,8 @@ public:
     void release_partial(Line::Break why);
 
     bool has_partial_line() const { return begin_ != end_; }
+    // Bytes of the buffer that may hold pages: the most ever used since it was last empty.
+    std::size_t touched() const { return high_water_; }
     std::size_t line_max() const { return line_max_; }
     void set_line_max(std::size_t line_max);
 
@@ -78,12 +88,13 @@ private:
     uint64_t consumed_ = 0;  // bytes popped so far: the next line starts here in the input
     std::size_t line_max_;
     std::size_t read_size_;
-    // Not zero-filled: pages are touched (and count in RSS) only as far as lines ever reach.
-    std::unique_ptr<char[]> storage_;
+    // Not zero-filled: pages are touched (and count in RSS) only as far as lines reach.
+    PageBuffer storage_;
     std::size_t capacity_;
-    std::size_t begin_ = 0;    // first byte not yet handed out
-    std::size_t end_ = 0;      // one past the last byte read
-    std::size_t scanned_ = 0;  // bytes from begin_ known to hold no '\n'
+    std::size_t high_water_ = 0;  // the most of storage_ used since pages were last given back
+    std::size_t begin_ = 0;       // first byte not yet handed out
+    std::size_t end_ = 0;         // one past the last byte read
+    std::size_t scanned_ = 0;     // bytes from begin_ known to hold no '\n'
     std::optional<Line> front_;
     std::size_t front_size_ = 0;  // bytes front_ consumes, its '\n' included
     bool in_long_line_ = false;   // the last piece popped was cut at line_max

@@ -15,13 +15,25 @@ struct LevelName {
     int priority;
 };
 
-// The names loggers use for their levels (syslog, Go's zap, pino, winston, log4j, Python), lower
-// case; matched in any case.
+// The names loggers use for their levels (syslog; Go's zap, logrus, zerolog, slog; pino, winston,
+// consola; log4j, java.util.logging; Python, loguru; Monolog; Serilog), lower case; matched in any
+// case. The ones that differ only in case or spelling from syslog's are the loggers' own.
 constexpr LevelName level_names[] = {
-    {"emerg", 0},         {"emergency", 0}, {"panic", 0},  {"alert", 1},   {"crit", 2},
-    {"critical", 2},      {"fatal", 2},     {"dpanic", 2}, {"err", 3},     {"error", 3},
-    {"warn", 4},          {"warning", 4},   {"notice", 5}, {"info", 6},    {"information", 6},
-    {"informational", 6}, {"debug", 7},     {"trace", 7},  {"verbose", 7}, {"silly", 7},
+    {"emerg", 0},    {"emergency", 0},   {"panic", 0},         {"alert", 1},  {"crit", 2},
+    {"critical", 2}, {"fatal", 2},       {"dpanic", 2},        {"err", 3},    {"error", 3},
+    {"severe", 3},   {"warn", 4},        {"warning", 4},       {"notice", 5}, {"success", 5},
+    {"info", 6},     {"information", 6}, {"informational", 6}, {"debug", 7},  {"trace", 7},
+    {"verbose", 7},  {"silly", 7},       {"fine", 7},          {"finer", 7},  {"finest", 7},
+};
+
+// Monolog's levels (RFC 5424 names, its own numbers): from this value up to the next, this
+// priority.
+struct ScaleStep {
+    unsigned from;
+    int priority;
+};
+constexpr ScaleStep monolog_levels[] = {
+    {100, 7}, {200, 6}, {250, 5}, {300, 4}, {400, 3}, {500, 2}, {550, 1}, {600, 0},
 };
 
 bool equal_ignoring_case(std::string_view text, std::string_view lower) noexcept {
@@ -39,25 +51,34 @@ bool equal_ignoring_case(std::string_view text, std::string_view lower) noexcept
 
 }  // namespace
 
-std::optional<int> priority_from_level(std::string_view level) noexcept {
+std::optional<int> priority_from_level(std::string_view level, bool numbers) noexcept {
     if (level.empty())
         return std::nullopt;
     if (level.front() >= '0' && level.front() <= '9') {
+        if (!numbers)
+            return std::nullopt;  // a number written as a string: no level
         unsigned value = 0;
         for (char c : level) {
             if (c < '0' || c > '9')
                 return std::nullopt;  // 3.5, 3e1, "3 ": not an integer
             value = value * 10 + static_cast<unsigned>(c - '0');
-            if (value > 60)
-                return std::nullopt;  // above pino's fatal: no level we know
+            if (value > 600)
+                return std::nullopt;  // above Monolog's emergency: no level we know
         }
         if (value <= 7)
             return static_cast<int>(value);
-        if (value < 10)
+        if (value >= 10 && value <= 60) {
+            // pino/bunyan: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal.
+            constexpr std::array<int, 7> by_tens{-1, 7, 7, 6, 4, 3, 2};
+            return by_tens[value / 10];
+        }
+        if (value < 100)
             return std::nullopt;
-        // pino/bunyan: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal.
-        constexpr std::array<int, 7> by_tens{-1, 7, 7, 6, 4, 3, 2};
-        return by_tens[value / 10];
+        int priority = 7;
+        for (const ScaleStep& step : monolog_levels)
+            if (value >= step.from)
+                priority = step.priority;
+        return priority;
     }
     for (const LevelName& known : level_names)
         if (equal_ignoring_case(level, known.name))
@@ -125,7 +146,6 @@ void FieldBuilder::start() {
     message_key_ = priority_key_ = -1;
     name_made_ = false;
     message_best_ = priority_best_ = -1;
-    priority_readable_ = false;
 }
 
 // The current key's path (path_ '.' key when nested, else key) against MessageKeys= and
@@ -192,51 +212,62 @@ bool FieldBuilder::add(std::string_view value, bool in_arena, std::size_t arena_
         name_size_ = static_cast<std::uint32_t>(arena_.size() - begin);
         name_made_ = true;
     }
-    records_.push_back({name_begin_, name_size_, in_arena, arena_begin, value.size(),
+    records_.push_back({name_begin_, name_size_, message_key_, in_arena, arena_begin, value.size(),
                         in_arena ? nullptr : value.data()});
     return true;
 }
 
-void FieldBuilder::choose(std::size_t record, bool is_string) {
-    if (is_string && message_key_ >= 0 && (message_best_ < 0 || message_key_ < message_best_)) {
+bool FieldBuilder::add_value(std::string_view value, bool in_arena, std::size_t arena_begin,
+                             Kind kind) {
+    if (!add(value, in_arena, arena_begin))
+        return false;
+    // add() may have grown the arena (the field's name goes there): a value in it moved too.
+    if (in_arena)
+        value = {arena_.data() + arena_begin, value.size()};
+    choose(value, kind);
+    return true;
+}
+
+void FieldBuilder::choose(std::string_view value, Kind kind) {
+    // A key given twice: its last string value is the message (loggers write their own last, after
+    // the caller's fields) ...
+    if (kind != Kind::literal && message_key_ >= 0 &&
+        (message_best_ < 0 || message_key_ <= message_best_)) {
         message_best_ = message_key_;
-        message_record_ = record;
+        message_record_ = records_.size() - 1;
     }
+    // ... and its first recognised value the level (loggers write their own first).
     if (priority_key_ >= 0 && (priority_best_ < 0 || priority_key_ < priority_best_)) {
-        priority_best_ = priority_key_;
-        priority_record_ = record;
-        priority_readable_ = true;
+        if (auto level = priority_from_level(value, kind != Kind::string)) {
+            priority_best_ = priority_key_;
+            priority_ = *level;
+        }
     }
-    message_key_ = priority_key_ = -1;  // a key given twice: its first value counts
+    message_key_ = priority_key_ = -1;
 }
 
 bool FieldBuilder::add_string(std::string_view decoded) {
-    if (!add(decoded, false, 0))
-        return false;
-    choose(records_.size() - 1, true);
-    return true;
+    return add_value(decoded, false, 0, Kind::string);
 }
 
 bool FieldBuilder::add_string_in_arena(std::size_t begin) {
-    if (!add({arena_.data() + begin, arena_.size() - begin}, true, begin))
-        return false;
-    choose(records_.size() - 1, true);
-    return true;
+    return add_value({arena_.data() + begin, arena_.size() - begin}, true, begin, Kind::string);
 }
 
 bool FieldBuilder::add_literal(std::string_view text) {
-    if (!add(text, false, 0))
-        return false;
-    choose(records_.size() - 1, false);
-    return true;
+    return add_value(text, false, 0, Kind::literal);
+}
+
+bool FieldBuilder::add_text(std::string_view decoded) {
+    return add_value(decoded, false, 0, Kind::text);
+}
+
+bool FieldBuilder::add_text_in_arena(std::size_t begin) {
+    return add_value({arena_.data() + begin, arena_.size() - begin}, true, begin, Kind::text);
 }
 
 void FieldBuilder::add_null() {
-    if (priority_key_ >= 0 && (priority_best_ < 0 || priority_key_ < priority_best_)) {
-        priority_best_ = priority_key_;
-        priority_readable_ = false;
-    }
-    message_key_ = priority_key_ = -1;
+    message_key_ = priority_key_ = -1;  // null, an object or an array: neither message nor level
 }
 
 void FieldBuilder::add_container() {
@@ -268,20 +299,28 @@ bool FieldBuilder::finish(Entry& entry, std::optional<int> prefix_priority) {
     // The arena no longer grows: views into it stay valid until the next start().
     fields_.reserve(count);
     for (std::size_t i = 0; i < records_.size(); ++i) {
-        if (message_best_ >= 0 && i == message_record_)
-            continue;
         const Record& record = records_[i];
-        fields_.push_back(
-            {{arena_.data() + record.name_begin, record.name_size}, value_of(record)});
+        std::string_view name{arena_.data() + record.name_begin, record.name_size};
+        if (message_best_ >= 0 && record.message_key == message_best_) {
+            if (i == message_record_)
+                continue;
+            name = "F_MESSAGE";  // the message key's other values: another message
+        }
+        fields_.push_back({name, value_of(record)});
     }
     if (message_best_ >= 0)
         entry.message = value_of(records_[message_record_]);
-    std::optional<int> level;
-    if (!prefix_priority && priority_best_ >= 0 && priority_readable_)
-        level = priority_from_level(value_of(records_[priority_record_]));
-    entry.priority = prefix_priority.value_or(level.value_or(options_->default_priority));
+    int level = priority_best_ >= 0 ? priority_ : options_->default_priority;
+    entry.priority = prefix_priority.value_or(level);
     entry.fields = fields_;
     entry.structured = true;
+    return true;
+}
+
+bool FieldBuilder::trim() noexcept {
+    if (arena_.capacity() <= keep_bytes)
+        return false;
+    std::string().swap(arena_);
     return true;
 }
 

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <utility>
 
+#include "pages.hpp"
+
 namespace pj {
 namespace {
 
@@ -288,22 +290,20 @@ private:
 struct JsonReader::State {
     od::parser parser;
     // The line, copied with the SIMDJSON_PADDING bytes simdjson may read past its end. Grows to the
-    // longest line seen, then stays.
-    std::unique_ptr<char[]> buffer;
-    std::size_t capacity = 0;
+    // longest line seen; trim() gives back the pages a long line used.
+    PageBuffer buffer;
+    std::size_t used = 0;  // the most of buffer written since the last trim()
     // Only for lines over a limit: is the rest of the line valid JSON? (On-Demand validates only
     // what is visited, and the walk stopped at the limit.)
     std::unique_ptr<simdjson::dom::parser> validator;
 
     void load(std::string_view text) {
         std::size_t needed = text.size() + simdjson::SIMDJSON_PADDING;
-        if (needed > capacity) {
-            std::size_t grown = std::max(needed, capacity * 2);
-            buffer.reset(new char[grown]);
-            capacity = grown;
-        }
-        std::memcpy(buffer.get(), text.data(), text.size());
-        std::memset(buffer.get() + text.size(), 0, simdjson::SIMDJSON_PADDING);
+        if (needed > buffer.size())
+            buffer = PageBuffer(std::max(needed, buffer.size() * 2));
+        std::memcpy(buffer.data(), text.data(), text.size());
+        std::memset(buffer.data() + text.size(), 0, simdjson::SIMDJSON_PADDING);
+        used = std::max(used, needed);
     }
 
     // 0 valid, 1 too deep to tell (deeper than simdjson's own limit), -1 not valid JSON.
@@ -311,8 +311,8 @@ struct JsonReader::State {
         if (!validator)
             validator = std::make_unique<simdjson::dom::parser>();
         simdjson::dom::element root;
-        auto error =
-            validator->parse(reinterpret_cast<const uint8_t*>(buffer.get()), size, false).get(root);
+        auto error = validator->parse(reinterpret_cast<const uint8_t*>(buffer.data()), size, false)
+                         .get(root);
         if (error == simdjson::DEPTH_ERROR)
             return 1;
         return error ? -1 : 0;
@@ -321,6 +321,20 @@ struct JsonReader::State {
 
 JsonReader::JsonReader() : state_(std::make_unique<State>()) {}
 JsonReader::~JsonReader() = default;
+
+bool JsonReader::trim() noexcept {
+    State& state = *state_;
+    if (state.used <= keep_bytes)
+        return false;
+    state.buffer.release(keep_bytes, state.used);
+    state.used = 0;
+    // simdjson's own buffers (structural indexes, decoded strings: several times the line) and
+    // the validator's, back to what ordinary lines need; they grow again when a long line comes.
+    if (state.parser.capacity() > keep_bytes && state.parser.allocate(keep_bytes))
+        state.parser = od::parser();  // could not even allocate that much: start afresh
+    state.validator.reset();
+    return true;
+}
 
 ReadResult JsonReader::read(std::string_view text, FieldBuilder& builder) {
     using Kind = ReadResult::Kind;
@@ -333,7 +347,7 @@ ReadResult JsonReader::read(std::string_view text, FieldBuilder& builder) {
     state.load(text);
     od::document document;
     auto error =
-        state.parser.iterate(state.buffer.get(), text.size(), state.capacity).get(document);
+        state.parser.iterate(state.buffer.data(), text.size(), state.buffer.size()).get(document);
     if (error)
         return {Kind::not_format, error == simdjson::UTF8_ERROR ? "invalid UTF-8" : "invalid JSON"};
     od::object object;

@@ -22,6 +22,13 @@ public:
     // valid until the next read().
     ReadResult read(std::string_view text, FieldBuilder& builder);
 
+    // Lines up to this long keep their memory from line to line.
+    static constexpr std::size_t keep_bytes = 64 * 1024;
+    // The last line's values are not needed any more: gives back what a line longer than
+    // keep_bytes made the reader hold (to malloc, and the copy's pages to the kernel). True if
+    // there was something to give back.
+    bool trim() noexcept;
+
 private:
     struct State;
     std::unique_ptr<State> state_;

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 namespace pj {
 namespace {
@@ -26,6 +27,101 @@ bool is_blank(char c) noexcept {
     return is(c, blank);
 }
 
+int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+// `count` digits of `base` (8 or 16) at text[i..]: their value, or -1.
+long digits_at(std::string_view text, std::size_t i, std::size_t count, int base) noexcept {
+    if (text.size() - i < count)
+        return -1;
+    long value = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+        int digit = hex_digit(text[i + k]);
+        if (digit < 0 || digit >= base)
+            return -1;
+        value = value * base + digit;
+    }
+    return value;
+}
+
+void append_utf8(std::string& out, std::uint32_t rune) {
+    if (rune < 0x80) {
+        out += static_cast<char>(rune);
+    } else if (rune < 0x800) {
+        out += static_cast<char>(0xc0 | (rune >> 6));
+        out += static_cast<char>(0x80 | (rune & 0x3f));
+    } else if (rune < 0x10000) {
+        out += static_cast<char>(0xe0 | (rune >> 12));
+        out += static_cast<char>(0x80 | ((rune >> 6) & 0x3f));
+        out += static_cast<char>(0x80 | (rune & 0x3f));
+    } else {
+        out += static_cast<char>(0xf0 | (rune >> 18));
+        out += static_cast<char>(0x80 | ((rune >> 12) & 0x3f));
+        out += static_cast<char>(0x80 | ((rune >> 6) & 0x3f));
+        out += static_cast<char>(0x80 | (rune & 0x3f));
+    }
+}
+
+enum class Escape { ok, unknown, invalid };
+
+// The escape whose letter is at text[i] (the byte after a '\\'), as Go's strconv.Unquote reads it
+// in a double-quoted string, appended to out; i moves past it. \xHH and \NNN are one byte each
+// (\NNN at most \377), \uHHHH and \UHHHHHHHH a Unicode code point (no surrogate, at most
+// U+10FFFF) in UTF-8.
+Escape decode_escape(std::string_view text, std::size_t& i, std::string& out) {
+    char letter = text[i];
+    char simple = 0;
+    switch (letter) {
+    case '"': simple = '"'; break;
+    case '\\': simple = '\\'; break;
+    case 'a': simple = '\a'; break;
+    case 'b': simple = '\b'; break;
+    case 'f': simple = '\f'; break;
+    case 'n': simple = '\n'; break;
+    case 'r': simple = '\r'; break;
+    case 't': simple = '\t'; break;
+    case 'v': simple = '\v'; break;
+    }
+    if (simple) {
+        out += simple;
+        ++i;
+        return Escape::ok;
+    }
+    if (letter == 'x') {
+        long byte = digits_at(text, i + 1, 2, 16);
+        if (byte < 0)
+            return Escape::invalid;
+        out += static_cast<char>(byte);
+        i += 3;
+        return Escape::ok;
+    }
+    if (letter >= '0' && letter <= '7') {
+        long byte = digits_at(text, i, 3, 8);
+        if (byte < 0 || byte > 255)
+            return Escape::invalid;
+        out += static_cast<char>(byte);
+        i += 3;
+        return Escape::ok;
+    }
+    if (letter == 'u' || letter == 'U') {
+        std::size_t count = letter == 'u' ? 4 : 8;
+        long rune = digits_at(text, i + 1, count, 16);
+        if (rune < 0 || rune > 0x10ffff || (rune >= 0xd800 && rune <= 0xdfff))
+            return Escape::invalid;
+        append_utf8(out, static_cast<std::uint32_t>(rune));
+        i += 1 + count;
+        return Escape::ok;
+    }
+    return Escape::unknown;
+}
+
 }  // namespace
 
 ReadResult read_logfmt(std::string_view text, FieldBuilder& builder) {
@@ -45,9 +141,7 @@ ReadResult read_logfmt(std::string_view text, FieldBuilder& builder) {
         std::string_view key = text.substr(key_begin, i - key_begin);
         if (i < n && text[i] == '"')
             return {Kind::not_format, "quote in a key"};
-        if (key.empty())
-            return {Kind::not_format, "'=' without a key"};
-        builder.enter(key);
+        builder.enter(key);  // an empty key ("=v") gives F_, as in JSON
         bool added;
         if (i == n || is_blank(text[i])) {
             added = builder.add_literal("true");  // a bare key: a flag that is set
@@ -57,7 +151,7 @@ ReadResult read_logfmt(std::string_view text, FieldBuilder& builder) {
             while (i < n && !is(text[i], ends_quoted))
                 ++i;
             if (i < n && text[i] == '"') {
-                added = builder.add_string(text.substr(begin, i - begin));
+                added = builder.add_text(text.substr(begin, i - begin));
             } else {
                 std::string& arena = builder.arena();
                 std::size_t arena_begin = arena.size();
@@ -69,18 +163,17 @@ ReadResult read_logfmt(std::string_view text, FieldBuilder& builder) {
                     }
                     if (++i == n)
                         break;
-                    switch (text[i]) {
-                    case '"': arena += '"'; break;
-                    case '\\': arena += '\\'; break;
-                    case 'n': arena += '\n'; break;
-                    case 't': arena += '\t'; break;
-                    default: return {Kind::not_format, "unknown escape in a quoted value"};
+                    switch (decode_escape(text, i, arena)) {
+                    case Escape::ok: break;
+                    case Escape::unknown:
+                        return {Kind::not_format, "unknown escape in a quoted value"};
+                    case Escape::invalid:
+                        return {Kind::not_format, "invalid escape in a quoted value"};
                     }
-                    ++i;
                 }
                 if (i == n)
                     return {Kind::not_format, "unterminated quoted value"};
-                added = builder.add_string_in_arena(arena_begin);
+                added = builder.add_text_in_arena(arena_begin);
             }
             if (i == n)
                 return {Kind::not_format, "unterminated quoted value"};
@@ -92,7 +185,7 @@ ReadResult read_logfmt(std::string_view text, FieldBuilder& builder) {
             std::size_t begin = i;
             while (i < n && !is_blank(text[i]))
                 ++i;
-            added = builder.add_string(text.substr(begin, i - begin));
+            added = builder.add_text(text.substr(begin, i - begin));
             any_pair = true;
         }
         builder.leave();

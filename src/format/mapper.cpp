@@ -1,5 +1,9 @@
 #include "format/mapper.hpp"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <utility>
 
 #include "format/json.hpp"
@@ -31,7 +35,23 @@ void LineMapper::set_options(FormatOptions options) {
     builder_.configure(options_);
 }
 
+void LineMapper::trim() noexcept {
+    if (!holds_long_line_)
+        return;
+    holds_long_line_ = false;
+    bool freed = builder_.trim();
+    freed = (json_ && json_->trim()) || freed;
+#if defined(__GLIBC__)
+    // glibc keeps freed blocks (it raises its mmap threshold to the largest block freed): hand the
+    // free pages back to the kernel.
+    if (freed)
+        malloc_trim(0);
+#endif
+}
+
 Entry LineMapper::map(const Line& line) {
+    if (holds_long_line_ && line.text.size() <= JsonReader::keep_bytes)
+        trim();  // a long line's entry has gone, a short one follows: back to what it needs
     Entry entry;
     entry.message = line.text;
     entry.line_break = line.end;
@@ -77,6 +97,7 @@ bool LineMapper::maps_structured(std::string_view text) {
 
 void LineMapper::map_structured(std::string_view text, std::optional<int> prefix_priority,
                                 Entry& entry) {
+    holds_long_line_ = holds_long_line_ || text.size() > JsonReader::keep_bytes;
     builder_.start();
     ReadResult result;
     if (options_.format == LineFormat::logfmt) {

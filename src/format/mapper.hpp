@@ -34,6 +34,11 @@ public:
     // the last map().
     bool maps_structured(std::string_view text);
 
+    // The last entry has gone (sent): gives back the memory a long structured line made the
+    // mapper hold, so that it does not stay after the line. Costs nothing otherwise. map() does it
+    // itself when a short line follows a long one; a caller that goes idle calls it then.
+    void trim() noexcept;
+
     void set_options(FormatOptions options);
     const FormatOptions& options() const noexcept { return options_; }
 
@@ -43,6 +48,7 @@ private:
 
     FormatOptions options_;
     int long_line_priority_ = 6;
+    bool holds_long_line_ = false;  // the last structured line was long: trim() has work
     FieldBuilder builder_;
     std::unique_ptr<JsonReader> json_;  // made when a JSON line first comes
 };

@@ -12,10 +12,19 @@ enum class LineFormat { automatic, plain, json, logfmt };
 struct FormatOptions {
     LineFormat format = LineFormat::automatic;
     int default_priority = 6;
-    std::vector<std::string> message_keys{"msg", "message", "event", "@m", "short_message"};
-    std::vector<std::string> priority_keys{"level",    "severity", "levelname", "lvl",
-                                           "loglevel", "@l",       "log.level"};
-    std::size_t max_fields = 256;
+    // What the common loggers write (interface.md "Structured lines"): pino, bunyan, zap, slog,
+    // logrus "msg"; winston, zerolog, log4j2, Monolog, ECS "message"; structlog "event"; Serilog
+    // "@m"; logrus FieldMap "@message"; GELF "short_message"; loguru "record.message".
+    std::vector<std::string> message_keys{"msg",      "message",       "event",         "@m",
+                                          "@message", "short_message", "record.message"};
+    // The first of these whose value is a recognised level gives PRIORITY= (Monolog's "level" is
+    // a number, its "level_name" the name; loguru's level is "record.level.name").
+    std::vector<std::string> priority_keys{
+        "level",    "severity", "levelname", "level_name", "lvl",
+        "loglevel", "@l",       "@level",    "log.level",  "record.level.name"};
+    // With journald's own trusted fields an entry stays under journald's 1024, past which it drops
+    // the entry whole; a log4j2 JsonLayout record with a 700-frame stack trace gives about 750.
+    std::size_t max_fields = 900;
 
     bool operator==(const FormatOptions&) const = default;
 };

@@ -93,6 +93,13 @@ int Socket::connect_socket() noexcept {
 }
 
 int Socket::send(std::span<const Field> fields) noexcept {
+    int r = send_encoded(fields);
+    if (wire_.capacity() > wire_keep_bytes)
+        std::string().swap(wire_);
+    return r;
+}
+
+int Socket::send_encoded(std::span<const Field> fields) noexcept {
     if (int r = encode(fields, wire_); r < 0)
         return r;
     return send_wire(wire_);

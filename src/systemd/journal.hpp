@@ -80,7 +80,12 @@ public:
 
 private:
     int connect_socket() noexcept;
+    int send_encoded(std::span<const Field> fields) noexcept;
     int send_in_memfd(std::string_view entry) noexcept;
+
+    // wire_ is reused from entry to entry up to this size; a longer entry's buffer is given back
+    // after it, so one long line does not stay in memory.
+    static constexpr std::size_t wire_keep_bytes = 64 * 1024;
 
     UniqueFd fd_;
     std::string path_;

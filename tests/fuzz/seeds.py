@@ -140,3 +140,40 @@ for target, files in seeds.items():
     (corpus / target).mkdir(parents=True)
     for name, data in files.items():
         (corpus / target / name).write_bytes(data)
+
+# JSON and logfmt lines (layout: structured_check.hpp, a byte of options, then the line) of the
+# loggers issue 18 added, each with the options bytes 00 (auto or logfmt, defaults), 01 (json),
+# 0e (MaxFields=3) and c0 (trim() and map again, a dotted message key). Added beside the older
+# seed-NN-VV files, which were written once and are kept.
+frames = ",".join('{"class":"app.C%d","method":"m","line":%d}' % (i, i) for i in range(50))
+structured = {
+    "json": {
+        "loguru": b'{"text":"t\\n","record":{"level":{"name":"SUCCESS","no":25},"message":"m",'
+                  b'"extra":{"user":{"id":17}},"exception":null}}',
+        "logrus-fieldmap": b'{"@level":"warning","@message":"m","@timestamp":"2024-01-02T03:04:05Z"}',
+        "monolog": b'{"message":"m","context":{"a":[1]},"level":400,"level_name":"ERROR",'
+                   b'"channel":"app","datetime":"2024-01-02T03:04:05+00:00","extra":{}}',
+        "zerolog-duplicate-message": b'{"level":"info","message":"caller","message":"own"}',
+        "level-falls-through": b'{"level":"30","severity":"custom","lvl":null,"@l":"Warning"}',
+        "level-repeated": b'{"level":"x","level":599,"level":"err","msg":5,"msg":"m","msg":[1]}',
+        "log4j2-stack": ('{"level":"ERROR","message":"m","thrown":{"extendedStackTrace":[%s]}}'
+                         % frames).encode(),
+        "clef": b'{"@t":"2024-01-02T03:04:05Z","@m":"m","@l":"Fatal","@x":"trace"}',
+        "gelf": b'{"version":"1.1","short_message":"m","level":1,"_user_id":9}',
+        "long-line": b'{"msg":"' + b"z" * 100_000 + b'","n":1}',
+    },
+    "logfmt": {
+        "logrus-text": b'time="2024-01-02T03:04:05Z" level=warning msg="a\\x00b\\u2028c\\r" '
+                       b'user="map[id:17]"',
+        "go-escapes": b'msg="\\a\\b\\f\\n\\r\\t\\v\\\\\\" \\x41\\101\\u00e9\\U0001F600"',
+        "invalid-escapes": b'a="\\uD800" b="\\400" c="\\x4" d="\\U00110000"',
+        "empty-key": b'="v" msg=m = x=',
+        "numeric-levels": b'level="30" lvl=400 msg=m',
+        "slog-text": b'time=2024-01-02T03:04:05.000Z level=ERROR msg="boom" g.a=1 err=""',
+        "long-line": b'msg="' + b"q\\t" * 30_000 + b'" k=v',
+    },
+}
+for target, lines in structured.items():
+    for name, line in lines.items():
+        for options in (0x00, 0x01, 0x0E, 0xC0):
+            (corpus / target / f"{name}-{options:02x}").write_bytes(bytes([options]) + line)

@@ -310,9 +310,9 @@ TEST_SUITE("cli") {
                                         "LogLevel=info",
                                         "Format=logfmt",  // the flag over web.conf
                                         "MessageKeys=text",
-                                        "PriorityKeys=level severity levelname lvl loglevel @l "
-                                        "log.level",
-                                        "MaxFields=256",
+                                        "PriorityKeys=level severity levelname level_name lvl "
+                                        "loglevel @l @level log.level record.level.name",
+                                        "MaxFields=900",
                                         "Transport=native",
                                         "PartialLineTimeoutSec=1",
                                         "Multiline=python java go",

@@ -14,7 +14,10 @@ import json
 import os
 import re
 import shlex
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import unittest
 from pathlib import Path
@@ -2747,6 +2750,236 @@ class T20Structured(Scenario):
                     "pipejournal@kv.service")
         c.systemctl("stop", "pipejournal@kv.service", "pipejournal@kv.socket", check=False)
 
+
+
+# The defaults: LineMax=1M with Transport=native.
+LONG_LINES_CONF = "[PipeJournal]\n"
+
+
+def private_kib(c: harness.Container, pid: int) -> int:
+    """Private_Clean + Private_Dirty of a process inside the container, in KiB."""
+    rollup = c.read_file(f"/proc/{pid}/smaps_rollup").decode()
+    return sum(int(line.split()[1]) for line in rollup.splitlines()
+               if line.startswith(("Private_Clean:", "Private_Dirty:")))
+
+
+class T32LongStructuredRecords(Scenario):
+    """Structured lines up to LineMax=1M with the native transport: a 500 KB JSON record (a log4j2
+    JsonLayout-like error with a 700-frame stack trace and a 400 KB payload) arrives as ONE entry
+    with all its fields; a 1 MiB line does not leave its memory behind."""
+
+    @classmethod
+    def container_options(cls) -> dict:
+        return {"files": {CONFIG: LONG_LINES_CONF}}
+
+    def test_a_500_kb_json_record_is_one_entry_with_its_fields(self):
+        c = self.c
+        self.start()
+        cursor = c.cursor()
+        frames = [{"class": f"app.billing.Step{i}", "method": "run", "file": f"Step{i}.java",
+                   "line": i + 1, "exact": False} for i in range(700)]
+        payload = "".join(chr(0x61 + i % 26) for i in range(400_000))
+        record = {"instant": {"epochSecond": 1714979289, "nanoOfSecond": 123456789},
+                  "thread": "main", "level": "ERROR", "loggerName": "app.Billing",
+                  "message": "charge failed", "payload": payload,
+                  "thrown": {"name": "java.lang.IllegalStateException",
+                             "message": "disk \"sda\" full", "extendedStackTrace": frames},
+                  "contextMap": {"user.id": "17"}}
+        line = json.dumps(record, separators=(",", ":"))
+        self.assertTrue(450_000 < len(line) < 600_000, len(line))
+        c.write_file(FIFO, line + "\n")
+        entries = self.wait_forwarded(1, cursor=cursor, timeout=60)
+        figure("500 KB record: line bytes", str(len(line)))
+        self.expect(len(entries) == 1, "exactly one entry for the record (not cut into pieces)",
+                    [(text(e, "MESSAGE") or "")[:80] for e in entries])
+        e = entries[0]
+        seen = {k: text(e, k) for k in ("MESSAGE", "PRIORITY", "LEVEL", "THREAD", "LOGGERNAME",
+                                        "THROWN_NAME", "THROWN_MESSAGE", "CONTEXTMAP_USER_ID",
+                                        "INSTANT_EPOCHSECOND")}
+        want = {"MESSAGE": "charge failed", "PRIORITY": "3", "LEVEL": "ERROR", "THREAD": "main",
+                "LOGGERNAME": "app.Billing", "THROWN_NAME": "java.lang.IllegalStateException",
+                "THROWN_MESSAGE": 'disk "sda" full', "CONTEXTMAP_USER_ID": "17",
+                "INSTANT_EPOCHSECOND": "1714979289"}
+        self.expect(seen == want, f"the record's fields {want}", seen)
+        stack = field(e, "THROWN_EXTENDEDSTACKTRACE")
+        want_stack = [json.dumps(f, separators=(",", ":")).encode() for f in frames]
+        self.expect(stack == want_stack, "700 frames, one THROWN_EXTENDEDSTACKTRACE= each, in order",
+                    f"{len(stack or [])} values, first {(stack or [b''])[0][:100]!r}")
+        self.expect(field(e, "PAYLOAD") == payload.encode(), "PAYLOAD= whole (400,000 bytes)",
+                    len(field(e, "PAYLOAD") or b""))
+        self.expect("PIPEJOURNAL_LINE_BREAK" not in e and "PIPEJOURNAL_FORMAT_ERROR" not in e,
+                    "neither cut nor refused", {k: e.get(k) for k in
+                                               ("PIPEJOURNAL_LINE_BREAK", "PIPEJOURNAL_FORMAT_ERROR")})
+        self.stop()
+
+    def test_a_1_mib_line_leaves_no_memory_behind(self):
+        """The daemon's private memory (smaps_rollup Private_*) after one 1 MiB JSON line, once
+        the next line has come, is within 256 KiB of what it was before; the figure at idle right
+        after the line is reported too."""
+        c = self.c
+        self.start()
+        pid = self.main_pid()
+        cursor = c.cursor()
+        warm = '{"msg":"warm-up","level":"info","n":1}\nplain warm-up\n'
+        c.write_file(FIFO, warm)
+        self.wait_forwarded(2, cursor=cursor)
+        before = private_kib(c, pid)
+        head = '{"msg":"one MiB","level":"warn","blob":"'
+        tail = '"}'
+        big = head + "x" * (1024 * 1024 - len(head) - len(tail)) + tail
+        self.assertEqual(len(big), 1024 * 1024)
+        cursor = c.cursor()
+        c.write_file(FIFO, big + "\n")
+        got = self.wait_forwarded(1, cursor=cursor, timeout=60)
+        self.expect(text(got[0], "MESSAGE") == "one MiB" and got[0].get("PRIORITY") == "4"
+                    and len(field(got[0], "BLOB") or b"") == len(big) - len(head) - len(tail),
+                    "the 1 MiB line as one structured entry", text(got[0], "MESSAGE"))
+        idle = private_kib(c, pid)
+        cursor = c.cursor()
+        c.write_file(FIFO, '{"msg":"after","level":"info"}\n')
+        self.wait_forwarded(1, cursor=cursor)
+        after = private_kib(c, pid)
+        figure("private memory, KiB: before / idle after a 1 MiB line / after the next line",
+               f"{before} / {idle} / {after}")
+        self.expect(after <= before + 256, "private memory back within 256 KiB of before",
+                    f"before {before} KiB, idle {idle} KiB, after the next line {after} KiB")
+        self.stop()
+
+
+SHIPPERS = Path("/var/cache/pipejournal-tests/shippers")  # scripts/install-deps.sh unpacks them
+
+RSYSLOG_CONF = r"""
+module(load="imjournal" StateFile="/run/rsyslog-test/imjournal.state" IgnorePreviousMessages="off")
+template(name="shipped" type="list") {
+  constant(value="{\"severity\":") property(name="syslogseverity")
+  constant(value=",\"tag\":\"") property(name="syslogtag" format="json")
+  constant(value="\",\"msg\":\"") property(name="msg" format="json")
+  constant(value="\",\"fields\":") property(name="$!all-json") constant(value="}\n")
+}
+if $!PIPEJOURNAL_FIFO != "" and $!MESSAGE_ID == "" then
+  action(type="omfile" file="/run/rsyslog-test/out.json" template="shipped")
+"""
+
+SYSLOG_NG_CONF = r"""@version: 3.38
+options { stats-freq(0); };
+source s_journal { systemd-journal(prefix(".journald.")); };
+filter f_forwarded {
+  match("/run/pipejournal/in" value(".journald.PIPEJOURNAL_FIFO"))
+  and not match("." value(".journald.MESSAGE_ID"))
+};
+destination d_file {
+  file("/run/syslog-ng-test/out.json"
+       template("$(format-json --scope none --key .journald.* msg=$MSG severity=$LEVEL_NUM program=$PROGRAM)\n"));
+};
+log { source(s_journal); filter(f_forwarded); destination(d_file); };
+"""
+
+
+class T33Shippers(Scenario):
+    """rsyslog (imjournal) and syslog-ng (systemd-journal()), Debian 12's, read pipejournal's
+    entries as a new user would set them up: what each ships of MESSAGE, PRIORITY,
+    SYSLOG_IDENTIFIER, PIPEJOURNAL_FIFO and the JSON-derived fields (README says the same). Both
+    are unpacked side by side (they conflict as packages) and laid over the container's /usr."""
+
+    @classmethod
+    def container_options(cls) -> dict:
+        missing = [p for p in ("rsyslog", "syslog-ng-core") if not (SHIPPERS / p / "usr").is_dir()]
+        if missing:
+            raise AssertionError(f"{missing} not unpacked in {SHIPPERS}: run scripts/install-deps.sh")
+        destdir = Path(tempfile.mkdtemp(prefix="pipejournal-shippers-"))
+        cls.shippers_destdir = destdir
+        shutil.copytree(os.environ["PIPEJOURNAL_DESTDIR"], destdir, symlinks=True,
+                        dirs_exist_ok=True)
+        for package in ("rsyslog", "syslog-ng-core"):
+            for top in ("usr", "lib"):
+                if (SHIPPERS / package / top).is_dir():
+                    shutil.copytree(SHIPPERS / package / top, destdir / top, symlinks=True,
+                                    dirs_exist_ok=True)
+        return {"destdir": destdir,
+                "files": {CONFIG: LONG_LINES_CONF, "/etc/rsyslog-test.conf": RSYSLOG_CONF,
+                          "/etc/syslog-ng-test.conf": SYSLOG_NG_CONF}}
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(getattr(cls, "shippers_destdir", ""), ignore_errors=True)
+
+    LINES = [
+        '{"level":"error","msg":"disk full","user":{"id":17},"tags":["a","b"],'
+        '"text":"two\\nlines","nul":"a\\u0000b"}',
+        '{"level":"warn","msg":"' + "m" * 20000 + '","blob":"' + "b" * 100000 + '"}',
+        "plain line",
+    ]
+
+    def shipped(self, command: list[str], out: str, count: int) -> list[dict]:
+        """Runs a shipper in the foreground until it has written ``count`` records to ``out``."""
+        c = self.c
+        c.run("mkdir", "-p", os.path.dirname(out))
+        process = c.popen(*command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            def records():
+                data = c.run("cat", out, check=False).stdout
+                lines = [json.loads(line) for line in data.splitlines() if line.strip()]
+                return lines if len(lines) >= count else None
+            return self.wait(records, f"{count} records from {command[0]} in {out}", timeout=60)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            c.run("pkill", "-x", os.path.basename(command[0]), check=False)
+
+    def test_rsyslog_and_syslog_ng_ship_the_fields(self):
+        c = self.c
+        self.start()
+        cursor = c.cursor()
+        c.write_file(FIFO, "".join(line + "\n" for line in self.LINES))
+        self.wait_forwarded(3, cursor=cursor, timeout=60)
+
+        rs = self.shipped(["rsyslogd", "-n", "-f", "/etc/rsyslog-test.conf",
+                           "-i", "/run/rsyslog-test/rsyslogd.pid"], "/run/rsyslog-test/out.json", 3)
+        first, long, plain = rs[0], rs[1], rs[2]
+        f = first["fields"]
+        seen = {"msg": first["msg"], "severity": first["severity"], "tag": first["tag"],
+                **{k: f.get(k) for k in ("MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER",
+                                         "PIPEJOURNAL_FIFO", "LEVEL", "USER_ID", "TAGS", "TEXT",
+                                         "NUL")}}
+        want = {"msg": "disk full", "severity": 3, "MESSAGE": "disk full", "PRIORITY": "3",
+                "SYSLOG_IDENTIFIER": "pipejournal", "PIPEJOURNAL_FIFO": FIFO, "LEVEL": "error",
+                "USER_ID": "17", "TAGS": "b", "TEXT": "two\nlines", "NUL": "a b"}
+        seen_tag = seen.pop("tag")
+        self.expect(seen == want and seen_tag.startswith("pipejournal["),
+                    f"rsyslog: {want}, tag pipejournal[PID]: (TAGS: the last value only; "
+                    "NUL as a blank)", {**seen, "tag": seen_tag})
+        self.expect((len(long["msg"]), len(long["fields"]["MESSAGE"]),
+                     len(long["fields"]["BLOB"])) == (8096, 20000, 100000),
+                    "rsyslog: msg cut at its maxMessageSize (8096 bytes), the $! fields whole",
+                    (len(long["msg"]), len(long["fields"]["MESSAGE"]), len(long["fields"]["BLOB"])))
+        self.expect((plain["msg"], plain["severity"]) == ("plain line", 6),
+                    "rsyslog: the plain line", plain)
+
+        sng = self.shipped(["syslog-ng", "-F", "-f", "/etc/syslog-ng-test.conf",
+                            "-R", "/run/syslog-ng-test/persist", "-p", "/run/syslog-ng-test/pid",
+                            "-c", "/run/syslog-ng-test/ctl"], "/run/syslog-ng-test/out.json", 3)
+        first, long, plain = sng[0], sng[1], sng[2]
+        f = first["_journald"]
+        seen = {"msg": first["msg"], "severity": first["severity"], "program": first["program"],
+                **{k: f.get(k) for k in ("MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER",
+                                         "PIPEJOURNAL_FIFO", "LEVEL", "USER_ID", "TAGS", "TEXT",
+                                         "NUL")}}
+        want = {"msg": "disk full", "severity": "3", "program": "pipejournal",
+                "MESSAGE": "disk full", "PRIORITY": "3", "SYSLOG_IDENTIFIER": "pipejournal",
+                "PIPEJOURNAL_FIFO": FIFO, "LEVEL": "error", "USER_ID": "17", "TAGS": "b",
+                "TEXT": "two\nlines", "NUL": "a"}
+        self.expect(seen == want, f"syslog-ng: {want} (TAGS: the last value only; a NUL ends "
+                    "the value)", seen)
+        self.expect((len(long["msg"]), len(long["_journald"]["BLOB"])) == (20000, 65536),
+                    "syslog-ng: MESSAGE whole, fields cut at its max-field-size (65536 bytes)",
+                    (len(long["msg"]), len(long["_journald"]["BLOB"])))
+        self.expect((plain["msg"], plain["severity"]) == ("plain line", "6"),
+                    "syslog-ng: the plain line", plain)
+        self.stop()
 
 if __name__ == "__main__":
     unittest.main()

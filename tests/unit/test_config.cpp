@@ -351,6 +351,13 @@ TEST_CASE("the defaults are the ones documented") {
     CHECK(config.log_level == LogLevel::info);
     CHECK(config.format.format == LineFormat::automatic);
     CHECK(config.format == FormatOptions{});  // the format's own defaults, written once
+    CHECK(config.format.message_keys ==
+          std::vector<std::string>{"msg", "message", "event", "@m", "@message", "short_message",
+                                   "record.message"});
+    CHECK(config.format.priority_keys ==
+          std::vector<std::string>{"level", "severity", "levelname", "level_name", "lvl",
+                                   "loglevel", "@l", "@level", "log.level", "record.level.name"});
+    CHECK(config.format.max_fields == 900u);
     CHECK(config.transport == Transport::native);
     CHECK(config.partial_line_timeout_usec == 1'000'000u);
     CHECK(config.backlog_max == 16u << 20);

@@ -82,7 +82,10 @@ TEST_SUITE("json") {
             {R"({"message":"a"})", "a", 6, ""},
             {R"({"event":"a"})", "a", 6, ""},
             {R"({"@m":"a"})", "a", 6, ""},
+            {R"({"@message":"a"})", "a", 6, ""},
             {R"({"short_message":"a"})", "a", 6, ""},
+            {R"({"record.message":"a"})", "a", 6, ""},
+            {R"({"record":{"message":"a"}})", "a", 6, ""},
             // The list's order counts, not the line's; the others stay fields.
             {R"({"message":"second","msg":"first"})", "first", 6, "F_MESSAGE=second"},
             {R"({"short_message":"s","event":"e"})", "e", 6, "SHORT_MESSAGE=s"},
@@ -94,8 +97,19 @@ TEST_SUITE("json") {
             // Keys match exactly: other cases and nested keys are fields.
             {R"({"MSG":"a","x":{"msg":"b"}})", R"({"MSG":"a","x":{"msg":"b"}})", 6,
              "MSG=a | X_MSG=b"},
-            // The key used becomes no other field; a second "msg" is a field like any duplicate.
-            {R"({"msg":"one","msg":"two"})", "one", 6, "MSG=two"},
+            // The key given twice: its LAST string value is MESSAGE (loggers write their own
+            // last), the key's other values are F_MESSAGE; other message keys keep their names.
+            {R"({"msg":"one","msg":"two"})", "two", 6, "F_MESSAGE=one"},
+            {R"({"level":"info","message":"caller's","message":"zerolog's"})", "zerolog's", 6,
+             "LEVEL=info | F_MESSAGE=caller's"},
+            {R"({"msg":5,"msg":"x"})", "x", 6, "F_MESSAGE=5"},
+            {R"({"msg":"a","msg":7})", "a", 6, "F_MESSAGE=7"},
+            {R"({"msg":"a","event":"e","msg":"c","msg":null})", "c", 6, "F_MESSAGE=a | EVENT=e"},
+            {R"({"msg":["x","y"],"msg":"m"})", "m", 6, "MSG=x | MSG=y"},
+            {R"({"record.message":"a","record":{"message":"b"}})", "b", 6, "F_MESSAGE=a"},
+            // loguru (serialize=True): the message and the level in "record".
+            {R"({"text":"t\n","record":{"level":{"name":"ERROR","no":40},"message":"m"}})", "m", 3,
+             "TEXT=t\\n | RECORD_LEVEL_NAME=ERROR | RECORD_LEVEL_NO=40"},
             // None: the whole line.
             {R"({"a":1})", R"({"a":1})", 6, "A=1"},
             {R"(  {"a":1}  )", R"(  {"a":1}  )", 6, "A=1"},
@@ -131,18 +145,41 @@ TEST_SUITE("json") {
             {R"({"@l":"Error"})", R"({"@l":"Error"})", 3, "L=Error"},
             {R"({"log.level":"error"})", R"({"log.level":"error"})", 3, "LOG_LEVEL=error"},
             {R"({"log":{"level":"error"}})", R"({"log":{"level":"error"}})", 3, "LOG_LEVEL=error"},
+            {R"({"level_name":"ERROR"})", R"({"level_name":"ERROR"})", 3, "LEVEL_NAME=ERROR"},
+            {R"({"@level":"error"})", R"({"@level":"error"})", 3, "LEVEL=error"},
+            {R"({"record.level.name":"ERROR"})", R"({"record.level.name":"ERROR"})", 3,
+             "RECORD_LEVEL_NAME=ERROR"},
+            {R"({"record":{"level":{"name":"WARNING"}}})",
+             R"({"record":{"level":{"name":"WARNING"}}})", 4, "RECORD_LEVEL_NAME=WARNING"},
             // The list's order counts, not the line's.
             {R"({"severity":"debug","level":"warn"})", R"({"severity":"debug","level":"warn"})", 4,
              "SEVERITY=debug | LEVEL=warn"},
-            // Present but not readable: the default, and no later key is tried.
-            {R"({"level":null,"severity":"err"})", R"({"level":null,"severity":"err"})", 6,
+            // Monolog's JsonFormatter: "level" is its number, "level_name" its name.
+            {R"({"level":400,"level_name":"ERROR"})", R"({"level":400,"level_name":"ERROR"})", 3,
+             "LEVEL=400 | LEVEL_NAME=ERROR"},
+            // A key present without a recognised level: the next key that has one.
+            {R"({"level":null,"severity":"err"})", R"({"level":null,"severity":"err"})", 3,
              "SEVERITY=err"},
+            {R"({"level":"eror","@l":"Warning"})", R"({"level":"eror","@l":"Warning"})", 4,
+             "LEVEL=eror | L=Warning"},
+            {R"({"level":"30","lvl":"debug"})", R"({"level":"30","lvl":"debug"})", 7,
+             "LEVEL=30 | LVL=debug"},
+            {R"({"lvl":"notice","level":700})", R"({"lvl":"notice","level":700})", 5,
+             "LVL=notice | LEVEL=700"},
+            {R"({"level":{"name":"err"},"severity":2})", R"({"level":{"name":"err"},"severity":2})",
+             2, "LEVEL_NAME=err | SEVERITY=2"},
+            // No key with a recognised level: DefaultPriority=.
             {R"({"level":["err"]})", R"({"level":["err"]})", 6, "LEVEL=err"},
             {R"({"level":{"name":"err"}})", R"({"level":{"name":"err"}})", 6, "LEVEL_NAME=err"},
             {R"({"level":true})", R"({"level":true})", 6, "LEVEL=true"},
-            // A key given twice: its first value.
+            {R"({"level":"eror","severity":"30"})", R"({"level":"eror","severity":"30"})", 6,
+             "LEVEL=eror | SEVERITY=30"},
+            // A key given twice: its first recognised value.
             {R"({"level":"err","level":"debug"})", R"({"level":"err","level":"debug"})", 3,
              "LEVEL=err | LEVEL=debug"},
+            {R"({"level":"custom","level":"debug","level":"err"})",
+             R"({"level":"custom","level":"debug","level":"err"})", 7,
+             "LEVEL=custom | LEVEL=debug | LEVEL=err"},
         });
     }
 
@@ -170,9 +207,11 @@ TEST_SUITE("json") {
             {R"("dpanic")", 2},
             {R"("err")", 3},
             {R"("ERROR")", 3},
+            {R"("SEVERE")", 3},
             {R"("warn")", 4},
             {R"("Warning")", 4},
             {R"("notice")", 5},
+            {R"("SUCCESS")", 5},
             {R"("info")", 6},
             {R"("information")", 6},
             {R"("INFORMATIONAL")", 6},
@@ -180,6 +219,9 @@ TEST_SUITE("json") {
             {R"("trace")", 7},
             {R"("verbose")", 7},
             {R"("silly")", 7},
+            {R"("FINE")", 7},
+            {R"("finer")", 7},
+            {R"("Finest")", 7},
             {"0", 0},
             {"1", 1},
             {"2", 2},
@@ -200,14 +242,30 @@ TEST_SUITE("json") {
             {"50", 3},
             {"59", 3},
             {"60", 2},
-            // Integers in strings read alike (logfmt has nothing but text).
-            {R"("30")", 6},
-            {R"("3")", 3},
-            // Unrecognised: DefaultPriority= (here 5).
+            // Monolog; between two levels: the lower one.
+            {"100", 7},
+            {"199", 7},
+            {"200", 6},
+            {"249", 6},
+            {"250", 5},
+            {"300", 4},
+            {"399", 4},
+            {"400", 3},
+            {"500", 2},
+            {"550", 1},
+            {"599", 1},
+            {"600", 0},
+            // Unrecognised: DefaultPriority= (here 5). Numbers written as strings are no levels.
+            {R"("30")", 5},
+            {R"("3")", 5},
+            {R"("400")", 5},
             {"8", 5},
             {"9", 5},
             {"61", 5},
-            {"100", 5},
+            {"99", 5},
+            {"601", 5},
+            {"700", 5},
+            {"1000", 5},
             {"12345678901234567890", 5},
             {"-1", 5},
             {"3.0", 5},
@@ -366,12 +424,23 @@ TEST_SUITE("json") {
             true, options);
         // Over the limit and broken further on: not JSON.
         check_plain({{R"({"a":1,"b":2,"c":3,"d":4,"e":5,})", "invalid JSON"}}, false, options);
-        // The default is 256.
-        std::string line = "{";
-        for (int i = 0; i < 257; ++i)
-            line += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
-        line += "}";
-        check_plain({{line, "more than 256 fields"}}, true);
+        // The default is 900: a log4j2 record with a 700-frame stack trace gives about 750.
+        auto fields = [](int count) {
+            std::string line = "{";
+            for (int i = 0; i < count; ++i)
+                line += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+            return line + "}";
+        };
+        CHECK(FormatOptions{}.max_fields == 900);
+        for (LineFormat format : {LineFormat::automatic, LineFormat::json}) {
+            CAPTURE(format == LineFormat::json ? "json" : "auto");
+            FormatOptions defaults;
+            defaults.format = format;
+            auto seen = map_line(defaults, fields(900));
+            CHECK(seen.structured);
+            CHECK(seen.error == "");
+        }
+        check_plain({{fields(901), "more than 900 fields"}}, true);
     }
 
     TEST_CASE("anything but one complete valid object is plain; Format=json says why") {
@@ -476,6 +545,36 @@ TEST_SUITE("json") {
             auto seen = pjtest::see(mapper.map(Line{R"({"msg":"short","b":[1,{"c":2}]})"}));
             CHECK(seen.message == "short");
             CHECK(seen.fields == R"(B=1 | B={"c":2})");
+        }
+    }
+
+    TEST_CASE("a long line's memory is given back (trim), and long and short lines map after it") {
+        LineMapper mapper({});
+        mapper.trim();  // nothing to give back: nothing happens
+        // 1 MiB of JSON: a long string, an array of objects (compact JSON in the arena), numbers.
+        std::string items;
+        for (int i = 0; i < 800; ++i)
+            items += std::string(i ? "," : "") + R"({"at":"frame )" + std::to_string(i) + R"("})";
+        std::string long_line = R"({"msg":"m\n)" + std::string(900 * 1024, 'z') +
+                                R"(","n":-1.5e3,"items":[)" + items + "]}";
+        for (int round = 0; round < 3; ++round) {
+            CAPTURE(round);
+            pj::Entry entry = mapper.map(Line{long_line});
+            REQUIRE(entry.structured);
+            CHECK(entry.message.size() == 2 + 900 * 1024);
+            REQUIRE(entry.fields.size() == 801);
+            CHECK(entry.fields[0].value == "-1.5e3");
+            CHECK(entry.fields[800].value == R"({"at":"frame 799"})");
+            mapper.trim();  // the entry has gone
+            auto seen = pjtest::see(mapper.map(Line{R"({"msg":"short","level":"warn","x":1})"}));
+            CHECK(seen.message == "short");
+            CHECK(seen.priority == 4);
+            CHECK(seen.fields == "LEVEL=warn | X=1");
+            // A short line after a long one trims by itself, the entry still whole.
+            mapper.map(Line{long_line});
+            seen = pjtest::see(mapper.map(Line{R"({"msg":"again","y":[2]})"}));
+            CHECK(seen.message == "again");
+            CHECK(seen.fields == "Y=2");
         }
     }
 

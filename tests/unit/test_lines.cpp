@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
+#include <sys/mman.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -63,6 +65,20 @@ std::vector<Taken> split(LineBuffer& buffer, const std::vector<std::string>& chu
 }
 
 constexpr auto nl = Line::Break::newline;
+
+// How many of the pages wholly inside [at, at + size) are resident (mincore).
+std::size_t resident_pages(const char* at, std::size_t size) {
+    auto page = static_cast<std::uintptr_t>(pj::PageBuffer::page_size());
+    auto from = (reinterpret_cast<std::uintptr_t>(at) + page - 1) / page * page;
+    auto to = (reinterpret_cast<std::uintptr_t>(at) + size) / page * page;
+    REQUIRE(from < to);
+    std::vector<unsigned char> pages((to - from) / page);
+    REQUIRE(mincore(reinterpret_cast<void*>(from), to - from, pages.data()) == 0);
+    std::size_t resident = 0;
+    for (unsigned char p : pages)
+        resident += p & 1;
+    return resident;
+}
 
 }  // namespace
 
@@ -211,4 +227,50 @@ TEST_CASE("a smaller LineMax on reload applies to what is already buffered") {
     CHECK(show(lines) == show(std::vector<Taken>{{"0123", Line::Break::line_max, false},
                                                  {"4567", Line::Break::line_max, true}}));
     CHECK(buffer.has_partial_line());  // "89" waits for its newline
+}
+
+TEST_CASE("a long line's pages are given back once it is taken and the buffer is empty") {
+    constexpr std::size_t mib = 1024 * 1024;
+    LineBuffer buffer(mib, 16 * 1024);
+    const char* storage = buffer.free_space().data();  // empty: the start of the storage
+    CHECK(buffer.touched() == 0);
+
+    // Short lines use the first pages only, and keep them.
+    std::vector<std::string> short_lines(100, std::string(99, 's') + "\n");
+    CHECK(split(buffer, short_lines).size() == 100);
+    CHECK(buffer.touched() <= LineBuffer::idle_keep);
+
+    // One 1 MiB line, in two writes.
+    std::string text(mib, 'x');
+    text += '\n';
+    std::vector<std::string> chunks = {text.substr(0, mib / 2)};
+    auto first_half = split(buffer, chunks);
+    CHECK(first_half.empty());  // waits for the rest
+    CHECK(buffer.touched() >= mib / 2);
+    CHECK(resident_pages(storage + LineBuffer::idle_keep, mib / 2 - LineBuffer::idle_keep) > 0);
+    auto lines = split(buffer, {text.substr(mib / 2)});
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].text.size() == mib);
+    CHECK(lines[0].end == nl);
+
+    // Taken, the buffer empty: nothing past idle_keep is resident any more.
+    CHECK_FALSE(buffer.has_partial_line());
+    CHECK(buffer.touched() == 0);
+    CHECK(resident_pages(storage + LineBuffer::idle_keep, mib - LineBuffer::idle_keep) == 0);
+    CHECK(buffer.free_space().data() == storage);
+
+    // And the buffer works as before.
+    CHECK(show(split(buffer, {"after\n"})) == show({{"after", nl, false}}));
+}
+
+TEST_CASE("pages are not given back while a partial line waits") {
+    LineBuffer buffer(1024 * 1024, 16 * 1024);
+    std::string text(512 * 1024, 'y');
+    auto lines = split(buffer, {text + "\nnext"});  // the long line, and the start of the next
+    REQUIRE(lines.size() == 1);
+    CHECK(buffer.has_partial_line());
+    CHECK(buffer.touched() > LineBuffer::idle_keep);  // kept: the buffer is not empty
+    lines = split(buffer, {" line\n"});
+    CHECK(show(lines) == show({{"next line", nl, false}}));
+    CHECK(buffer.touched() == 0);  // now empty: given back
 }
