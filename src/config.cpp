@@ -367,6 +367,8 @@ constexpr Setting setting_table[] = {
     row<IdentifierValue{}, &Config::identifier>("SyslogIdentifier", "identifier", per_fifo),
     row<PriorityValue{}, &Config::format, &FormatOptions::default_priority>("DefaultPriority",
                                                                             nullptr, any_file),
+    row<PriorityValue{}, &Config::format, &FormatOptions::highest_priority>("HighestPriority",
+                                                                            nullptr, any_file),
     row<SecondsValue{}, &Config::tick_usec>("TickSec", "tick", anywhere),
     row<SizeValue{.min = kib, .max = line_max_limit}, &Config::line_max>("LineMax", nullptr,
                                                                          any_file),
@@ -584,6 +586,17 @@ const Setting* find_setting(std::string_view key) {
 }
 
 void check_combination(const Config& config, const Provenance& from) {
+    // Every forwarded line is limited to HighestPriority=, so a default above it means nothing.
+    if (config.format.default_priority < config.format.highest_priority) {
+        const Assignment* set = from("DefaultPriority");
+        const Assignment* limit = from("HighestPriority");
+        const Assignment* later = !limit || (set && set > limit) ? set : limit;
+        std::string text = "DefaultPriority=" + find_setting("DefaultPriority")->show(config) +
+                           " is more urgent than HighestPriority=" +
+                           find_setting("HighestPriority")->show(config) +
+                           ", the most a forwarded line gets: lower the one or raise the other";
+        throw ConfigError(later ? later->position() + ": " + text : text);
+    }
     // A stream carries text to journald, one line per entry: no fields, no records. Stream is not
     // the default, so a Transport= provenance of nullptr is the running one, on reload.
     if (config.transport != Transport::stream)

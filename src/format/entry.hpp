@@ -24,6 +24,9 @@ struct Entry {
     // PIPEJOURNAL_MULTILINE=: the rule of Multiline= that joined this entry's lines (rule_name());
     // empty for a single line.
     std::string_view multiline;
+    // PIPEJOURNAL_REQUESTED_PRIORITY=: what the line asked for when HighestPriority= limited it;
+    // -1: it got what it asked for.
+    int requested_priority = -1;
 };
 
 // journal field values of PIPEJOURNAL_LINE_BREAK=; empty for a line that ended in '\n'.

@@ -99,6 +99,10 @@ void append_field_name(std::string& out, std::string_view sanitized) {
             prefixed = sanitized == "PRIORITY" || sanitized.starts_with("PIPEJOURNAL_");
             break;
         case 'S': prefixed = sanitized == "SYSLOG_IDENTIFIER"; break;
+        // journalctl trusts these from root senders to file an entry under another unit
+        // (`journalctl -u sshd` matches OBJECT_SYSTEMD_UNIT=sshd from uid 0).
+        case 'O': prefixed = sanitized.starts_with("OBJECT_"); break;
+        case 'C': prefixed = sanitized.starts_with("COREDUMP_"); break;
         }
     }
     std::size_t room = prefixed ? max_name_size - 2 : max_name_size;

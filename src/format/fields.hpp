@@ -29,7 +29,7 @@ std::optional<int> priority_from_level(std::string_view level, bool numbers) noe
 // Appends the journal field name for a key path that sanitize_name_byte() has already mapped byte
 // by byte (upper-case, '_' for anything outside A-Z 0-9 _, nested keys joined with '_'): leading
 // '_' removed, "F_" in front of an empty or digit-led name and of MESSAGE, PRIORITY,
-// SYSLOG_IDENTIFIER and PIPEJOURNAL_*, cut to 64 bytes. The result is always a valid journal field
+// SYSLOG_IDENTIFIER, PIPEJOURNAL_*, OBJECT_* and COREDUMP_*, cut to 64 bytes. The result is always a valid journal field
 // name.
 void append_field_name(std::string& out, std::string_view sanitized);
 

@@ -49,7 +49,7 @@ void LineMapper::trim() noexcept {
 #endif
 }
 
-Entry LineMapper::map(const Line& line) {
+Entry LineMapper::map_line(const Line& line) {
     if (holds_long_line_ && line.text.size() <= JsonReader::keep_bytes)
         trim();  // a long line's entry has gone, a short one follows: back to what it needs
     Entry entry;
@@ -83,6 +83,7 @@ Entry LineMapper::map_joined(const Record& record) const {
     entry.message = record.line.text;
     entry.priority = record.priority.value_or(options_.default_priority);
     entry.multiline = rule_name(record.rule);
+    limit(entry);
     return entry;
 }
 

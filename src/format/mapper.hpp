@@ -22,7 +22,11 @@ public:
 
     // The entry for one line; it is valid until the next map() and while the line is. Pieces of
     // an over-long line keep the priority of the line's first piece.
-    Entry map(const Line& line);
+    Entry map(const Line& line) {
+        Entry entry = map_line(line);
+        limit(entry);
+        return entry;
+    }
     // A record of joined lines is never read as JSON or logfmt: its MESSAGE= and PRIORITY= are
     // the record's. A record of one line is mapped as that line.
     Entry map(const Record& record) {
@@ -43,7 +47,15 @@ public:
     const FormatOptions& options() const noexcept { return options_; }
 
 private:
+    Entry map_line(const Line& line);
     Entry map_joined(const Record& record) const;
+    // HighestPriority=: the writer asks, the limit decides.
+    void limit(Entry& entry) const noexcept {
+        if (entry.priority < options_.highest_priority) {
+            entry.requested_priority = entry.priority;
+            entry.priority = options_.highest_priority;
+        }
+    }
     void map_structured(std::string_view text, std::optional<int> prefix_priority, Entry& entry);
 
     FormatOptions options_;

@@ -12,6 +12,9 @@ enum class LineFormat { automatic, plain, json, logfmt };
 struct FormatOptions {
     LineFormat format = LineFormat::automatic;
     int default_priority = 6;
+    // HighestPriority=: the most urgent priority a forwarded line gets (journald sends emerg to
+    // every terminal); a line that asks for more is limited to it. 0 (emerg): no limit.
+    int highest_priority = 2;
     // What the common loggers write (interface.md "Structured lines"): pino, bunyan, zap, slog,
     // logrus "msg"; winston, zerolog, log4j2, Monolog, ECS "message"; structlog "event"; Serilog
     // "@m"; logrus FieldMap "@message"; GELF "short_message"; loguru "record.message".

@@ -35,6 +35,10 @@ int NativeSink::send(const Entry& entry) {
             fields_.push_back({"PIPEJOURNAL_FORMAT_ERROR", entry.format_error});
         if (!entry.multiline.empty())
             fields_.push_back({"PIPEJOURNAL_MULTILINE", entry.multiline});
+        if (entry.requested_priority >= 0)
+            fields_.push_back(
+                {"PIPEJOURNAL_REQUESTED_PRIORITY",
+                 priority_values[static_cast<std::size_t>(entry.requested_priority) & 7]});
         fields_.insert(fields_.end(), entry.fields.begin(), entry.fields.end());
     } catch (const std::bad_alloc&) {
         return -ENOMEM;

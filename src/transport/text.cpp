@@ -75,6 +75,10 @@ int TextSink::send(const Entry& entry) {
             pending_ += " PIPEJOURNAL_MULTILINE=";
             pending_ += entry.multiline;
         }
+        if (entry.requested_priority >= 0) {
+            pending_ += " PIPEJOURNAL_REQUESTED_PRIORITY=";
+            pending_ += static_cast<char>('0' + (entry.requested_priority & 7));
+        }
         for (const journal::Field& field : entry.fields) {
             pending_ += ' ';
             pending_ += field.name;

@@ -33,6 +33,11 @@ struct Owned {
 inline Owned check_entry(const pj::Entry& entry, std::string_view text,
                          const pj::FormatOptions& options) {
     require(entry.priority >= 0 && entry.priority <= 7);
+    // HighestPriority=: nothing a writer sends is more urgent, and what it asked for is said.
+    require(entry.priority >= options.highest_priority);
+    require(entry.requested_priority == -1 ||
+            (entry.requested_priority < options.highest_priority &&
+             entry.priority == options.highest_priority));
     Owned owned{std::string(entry.message),
                 entry.priority,
                 std::string(entry.format_error),
@@ -51,6 +56,8 @@ inline Owned check_entry(const pj::Entry& entry, std::string_view text,
         require(pj::journal::is_valid_field_name(field.name));
         require(field.name != "MESSAGE" && field.name != "PRIORITY" &&
                 field.name != "SYSLOG_IDENTIFIER" && !field.name.starts_with("PIPEJOURNAL_"));
+        // Names journalctl trusts from root to file an entry under another unit.
+        require(!field.name.starts_with("OBJECT_") && !field.name.starts_with("COREDUMP_"));
         owned.fields.emplace_back(field.name, field.value);  // reads every byte: ASan sees it
     }
     return owned;
@@ -71,6 +78,7 @@ inline void fuzz_one(const uint8_t* data, std::size_t size, pj::LineFormat struc
     options.max_fields = (data[0] & 2) ? (data[0] >> 2) : pj::FormatOptions{}.max_fields;
     if (data[0] & 0x80)
         options.message_keys.push_back("a.b");  // a dotted key that can match nested paths
+    options.highest_priority = (data[0] >> 3) & 3;  // emerg (no limit) .. err
     std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
 
     static pj::LineMapper reused({});

@@ -305,6 +305,7 @@ TEST_SUITE("cli") {
                                         "FIFOMode=0620",
                                         "SyslogIdentifier=web",  // the instance's default
                                         "DefaultPriority=err",   // the main file
+                                        "HighestPriority=crit",
                                         "TickSec=0.5",           // web.conf over the main file
                                         "LineMax=8K",
                                         "LogLevel=info",

@@ -68,6 +68,8 @@ int main(int argc, char** argv) {
         print_json_string(out, entry.message);
         out += ", \"priority\": ";
         out += std::to_string(entry.priority);
+        out += ", \"requested_priority\": ";
+        out += std::to_string(entry.requested_priority);
         out += entry.structured ? ", \"structured\": true" : ", \"structured\": false";
         out += ", \"format_error\": ";
         print_json_string(out, entry.format_error);

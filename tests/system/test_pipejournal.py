@@ -2260,9 +2260,10 @@ class T19Upgrade(SocketFirst):
 class HeldWriterThroughRestarts(SocketFirst):
     """A writer holds the FIFO open and writes as fast as it can while the service is restarted
     five times, killed with SIGKILL, and killed by the watchdog after SIGSTOP. It never sees EPIPE;
-    restarts lose and double nothing; a kill loses exactly the lines the daemon had read from the
-    pipe and not yet sent (counted: its last line in the journal, and what waits in the pipe
-    while it is stopped), and nothing else. Subclasses name the unit."""
+    restarts lose and double nothing; a kill loses nothing either (what the daemon had read and not
+    sent is in its backlog, which the next daemon takes over) and doubles at most one line, and no
+    line is ever cut. BacklogMax=1M: the writer is faster than journald, so the backlog is full at
+    each kill and each stop, and a stop drains it in about a second. Subclasses name the unit."""
 
     NAME: str | None = None  # None: pipejournal.service; else the template instance
     PREFIX = "held"
@@ -2278,6 +2279,7 @@ class HeldWriterThroughRestarts(SocketFirst):
         units = (unit, socket)
         who = unit
         t_scenario = time.monotonic()
+        self.write_config("[PipeJournal]\nBacklogMax=1M\n")
         c.systemctl("start", socket)
         fifo_before = c.run("stat", "-c", "%F %a %U:%G %i", fifo).stdout.strip()
         socket_since = c.prop(socket, "ActiveEnterTimestampMonotonic")
@@ -2337,33 +2339,16 @@ class HeldWriterThroughRestarts(SocketFirst):
 
         # -- every line accounted for ----------------------------------------------------------
         self.wait(lambda: self.last_number(pid, fifo, self.PREFIX) == total - 1,
-                  f"the last line ({total - 1}) in the journal", timeout=30, units=units)
+                  f"the last line ({total - 1}) in the journal", timeout=60, units=units)
         ledger = Ledger(self, fifo, self.PREFIX, 0, total)
-        expected_missing, expected_foreign, figures = [], [], []
-        for how, killed, head in kills:
-            last = self.last_number(killed, fifo, self.PREFIX)
-            m = re.match(rb"(?:([^\n]*)\n)??" + re.escape(self.PREFIX.encode()) + rb" (\d{9})\n",
-                         head)
-            self.expect(m is not None and last is not None,
-                        "the killed daemon's last line and a numbered line at the pipe's head",
-                        (last, head[:80]), *units)
-            cut, first_waiting = m.group(1), int(m.group(2))
-            if cut:  # the daemon had read the head of a line whose rest waits in the pipe
-                expected_foreign.append(cut)
-            read_not_sent = list(range(last + 1, first_waiting))
-            expected_missing += read_not_sent
-            line_bytes = len(numbered(self.PREFIX, 0)) + 1
-            figures.append(f"{how}: {len(read_not_sent)} lines "
-                           f"({len(read_not_sent) * line_bytes:,} B)"
-                           + (" + a cut line" if cut else ""))
-        figure(f"{who}: lines the killed daemon had read and not sent (= lost)",
-               "; ".join(figures))
-        figure(f"{who}: lines written / EPIPE", f"{total} / {epipe}")
+        taken_over = [text(e, "MESSAGE") for e in self.own_entries("backlog_recovered")]
+        figure(f"{who}: backlogs taken over after the kills", "; ".join(taken_over) or "none")
+        figure(f"{who}: lines written / doubled by the {len(kills)} kills / EPIPE",
+               f"{total} / {ledger.duplicates} / {epipe}")
         self.expect(epipe == 0, "no EPIPE for a writer holding the FIFO", epipe, *units)
-        self.expect((ledger.missing, ledger.foreign, ledger.duplicates, ledger.in_order,
-                     ledger.beyond) == (expected_missing, expected_foreign, 0, True, []),
-                    "every line once, in order, except exactly what the killed daemons had read "
-                    f"and not sent: {Ledger.runs(expected_missing)}",
+        self.expect((ledger.missing, ledger.foreign, ledger.in_order, ledger.beyond) ==
+                    ([], [], True, []) and ledger.duplicates <= len(kills),
+                    f"every line, in order, none cut, at most one twice per kill ({len(kills)})",
                     ledger.describe(), *units)
         fifo_after = c.run("stat", "-c", "%F %a %U:%G %i", fifo).stdout.strip()
         self.expect((fifo_after, c.prop(socket, "ActiveEnterTimestampMonotonic")) ==

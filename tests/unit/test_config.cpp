@@ -127,9 +127,14 @@ const std::vector<GoodValue>& good_values() {
          [](const Config& c) { return c.identifier.size() == 64; }},
         {"DefaultPriority", "notice",
          [](const Config& c) { return c.format.default_priority == 5; }},
-        {"DefaultPriority", "0", [](const Config& c) { return c.format.default_priority == 0; }},
+        {"DefaultPriority", "0", [](const Config& c) { return c.format.default_priority == 0; },
+         "HighestPriority=emerg\n"},
         {"DefaultPriority", "debug",
          [](const Config& c) { return c.format.default_priority == 7; }},
+        {"DefaultPriority", "crit", [](const Config& c) { return c.format.default_priority == 2; }},
+        {"HighestPriority", "emerg",
+         [](const Config& c) { return c.format.highest_priority == 0; }},
+        {"HighestPriority", "3", [](const Config& c) { return c.format.highest_priority == 3; }},
         {"TickSec", "2", [](const Config& c) { return c.tick_usec == 2'000'000u; }},
         {"TickSec", "0.5", [](const Config& c) { return c.tick_usec == 500'000u; }},
         {"TickSec", "250ms", [](const Config& c) { return c.tick_usec == 250'000u; }},
@@ -237,6 +242,8 @@ const std::vector<BadValue>& bad_values() {
         {"DefaultPriority", "8",
          "not a priority 0..7 or emerg|alert|crit|err|warning|notice|info|debug"},
         {"DefaultPriority", "warn",
+         "not a priority 0..7 or emerg|alert|crit|err|warning|notice|info|debug"},
+        {"HighestPriority", "panic",
          "not a priority 0..7 or emerg|alert|crit|err|warning|notice|info|debug"},
         {"TickSec", "soon", duration_expected},
         {"TickSec", "0", duration_expected},
@@ -363,6 +370,17 @@ TEST_CASE("the defaults are the ones documented") {
     CHECK(config.backlog_max == 16u << 20);
 }
 
+TEST_CASE("DefaultPriority= more urgent than HighestPriority= is an error naming the later one") {
+    CHECK(config_error("[PipeJournal]\nDefaultPriority=emerg\n") ==
+          "test.conf:2: DefaultPriority=emerg is more urgent than HighestPriority=crit, the most a "
+          "forwarded line gets: lower the one or raise the other");
+    CHECK(config_error("[PipeJournal]\nDefaultPriority=crit\nHighestPriority=err\n") ==
+          "test.conf:3: DefaultPriority=crit is more urgent than HighestPriority=err, the most a "
+          "forwarded line gets: lower the one or raise the other");
+    CHECK(parse_config_text("[PipeJournal]\nDefaultPriority=emerg\nHighestPriority=emerg\n", "t")
+              .config.format.default_priority == 0);
+}
+
 TEST_CASE("Transport=stream: no records by default; Multiline= set is an error naming its line") {
     CHECK(parse_config_text("[PipeJournal]\nTransport=stream\nFormat=plain\n", "t")
               .config.multiline.empty());
@@ -452,6 +470,7 @@ TEST_CASE("--check-config's text reads back as the same configuration") {
     odd.tick_usec = 1'500;
     odd.line_max = 12'345;
     odd.format.default_priority = 0;
+    odd.format.highest_priority = 0;
     odd.format.message_keys = {};
     odd.format.priority_keys = {"a.b", "@l"};
     odd.transport = Transport::stream;

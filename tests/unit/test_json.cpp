@@ -120,6 +120,7 @@ TEST_SUITE("json") {
         FormatOptions options;
         options.message_keys = {"log.message", "text"};
         options.priority_keys = {"sev", "a.b.c"};
+        options.highest_priority = 0;  // levels as read (HighestPriority=: test_format.cpp)
         check_mapped(
             {
                 {R"({"log":{"message":"nested"},"msg":"m"})", "nested", 6, "MSG=m"},
@@ -279,6 +280,7 @@ TEST_SUITE("json") {
         };
         FormatOptions options;
         options.default_priority = 5;
+        options.highest_priority = 0;  // levels as read (HighestPriority=: test_format.cpp)
         for (const Level& level : levels) {
             std::string line = R"({"msg":"m","level":)" + std::string(level.value) + "}";
             CAPTURE(line);

@@ -20,6 +20,7 @@ namespace {
 FormatOptions logfmt_options() {
     FormatOptions options;
     options.format = LineFormat::logfmt;
+    options.highest_priority = 0;  // levels as read (HighestPriority=: test_format.cpp)
     return options;
 }
 
