@@ -2642,6 +2642,71 @@ class T31FleetJournalRemote(Scenario):
         figure("remote journal files", " ".join(files))
 
 # ==========================================================================================
+class T24WriterClaims(Scenario):
+    """What a writer may claim (issue 20): a `<0>` line and a zap-style `{"level":"panic"}` line
+    arrive at PRIORITY=2 (HighestPriority=crit, the default) with PIPEJOURNAL_REQUESTED_PRIORITY=0,
+    a record whose first line asks for emerg too; a JSON OBJECT_SYSTEMD_UNIT= key arrives as
+    F_OBJECT_SYSTEMD_UNIT= and `journalctl -u` of that unit does not show the line; with
+    HighestPriority=emerg a `<0>` line keeps 0."""
+
+    def tearDown(self):
+        self.write_config("[PipeJournal]\n")
+
+    def test_priorities_are_limited_and_units_not_claimed(self):
+        c = self.c
+        self.write_config("[PipeJournal]\n")
+        self.start()
+        cursor = c.cursor()
+        lines = [
+            "<0>walls every terminal",
+            '{"level":"panic","ts":1700000000.5,"caller":"main.go:12","msg":"zap panic"}',
+            '{"msg":"not sshd","OBJECT_SYSTEMD_UNIT":"ssh.service","COREDUMP_UNIT":"ssh.service"}',
+            "<1>Traceback (most recent call last):",
+            '  File "/srv/app.py", line 1, in <module>',
+            "ValueError: urgent",
+            "<2>crit is allowed",
+        ]
+        c.write_file(FIFO, "".join(line + "\n" for line in lines))
+        entries = self.wait_forwarded(5, cursor=cursor)
+        got = {text(e, "MESSAGE"): e for e in entries}
+        for message, asked in (("walls every terminal", "0"), ("zap panic", "0"),
+                               (f"{lines[3][3:]}\n{lines[4]}\n{lines[5]}", "1")):
+            e = got.get(message)
+            self.expect(e is not None and e.get("PRIORITY") == "2" and
+                        e.get("PIPEJOURNAL_REQUESTED_PRIORITY") == asked,
+                        f"{message!r}: PRIORITY=2, PIPEJOURNAL_REQUESTED_PRIORITY={asked}",
+                        e and {k: e.get(k) for k in ("PRIORITY", "PIPEJOURNAL_REQUESTED_PRIORITY",
+                                                     "PIPEJOURNAL_MULTILINE")})
+        crit = got.get("crit is allowed")
+        self.expect(crit is not None and crit.get("PRIORITY") == "2" and
+                    "PIPEJOURNAL_REQUESTED_PRIORITY" not in crit,
+                    "crit is within the limit: no PIPEJOURNAL_REQUESTED_PRIORITY=", crit)
+        claim = got.get("not sshd")
+        self.expect(claim is not None and claim.get("F_OBJECT_SYSTEMD_UNIT") == "ssh.service" and
+                    claim.get("F_COREDUMP_UNIT") == "ssh.service" and
+                    "OBJECT_SYSTEMD_UNIT" not in claim and "COREDUMP_UNIT" not in claim,
+                    "OBJECT_SYSTEMD_UNIT= and COREDUMP_UNIT= arrive with F_ in front", claim)
+        claimed = [text(e, "MESSAGE") for e in c.journal(unit="ssh.service", after_cursor=cursor)]
+        self.expect("not sshd" not in claimed, "journalctl -u ssh.service does not show the line",
+                    claimed)
+        walled = [text(e, "MESSAGE") for e in c.journal("PRIORITY=0", after_cursor=cursor)]
+        self.expect(not walled, "no forwarded entry at emerg", walled)
+        figure("a writer's <0>, as journalctl -o json shows it",
+               json.dumps({k: got["walls every terminal"].get(k) for k in
+                           ("PRIORITY", "PIPEJOURNAL_REQUESTED_PRIORITY")}))
+
+        # HighestPriority=emerg: the limit off.
+        self.write_config("[PipeJournal]\nHighestPriority=emerg\n")
+        cur = c.cursor()
+        c.systemctl("reload", SERVICE)
+        self.wait_own("reloaded", cur)
+        c.write_file(FIFO, "<0>emerg allowed now\n")
+        e = self.wait_forwarded(1, "MESSAGE=emerg allowed now", cursor=cur)[-1]
+        self.expect(e.get("PRIORITY") == "0" and "PIPEJOURNAL_REQUESTED_PRIORITY" not in e,
+                    "HighestPriority=emerg: the <0> line keeps PRIORITY=0", e)
+        self.stop()
+
+
 class T20Structured(Scenario):
     def test_json_lines_are_found_by_priority_and_their_own_fields(self):
         """Format=auto (the default): a pino-style error line is found by `journalctl -p err` and
