@@ -141,9 +141,20 @@ std::unique_ptr<Channel> Daemon::open_channel(std::vector<PassedFd>& passed) {
     }
 
     Backlog backlog = open_backlog(*fifo);
+    // A stream connection a previous run kept in PID 1's store.
+    std::optional<PassedFd> kept;
+    for (auto it = passed.begin(); it != passed.end(); ++it)
+        if (StreamSink::identifier_in(it->name)) {
+            kept = std::move(*it);
+            passed.erase(it);
+            break;
+        }
     std::unique_ptr<Sink> sink;
     if (journal::socket_present() && config_.transport == Transport::stream) {
-        sink = std::make_unique<StreamSink>();
+        auto stream = std::make_unique<StreamSink>(StreamSink::Options{.keep_in_store = true});
+        if (kept)
+            stream->adopt(std::move(kept->fd), *StreamSink::identifier_in(kept->name));
+        sink = std::move(stream);
     } else if (journal::socket_present()) {
         sink = std::make_unique<NativeSink>();
     } else {
@@ -153,6 +164,8 @@ std::unique_ptr<Channel> Daemon::open_channel(std::vector<PassedFd>& passed) {
                      {{"PIPEJOURNAL_FIFO", fifo->path()}});
         sink = std::make_unique<TextSink>(STDOUT_FILENO);
     }
+    if (kept && kept->fd)  // not taken: the transport changed since; let PID 1 forget it too
+        notify::unstore(kept->name);
     try {
         ChannelSettings settings = channel_settings(config_, *sink);
         return std::make_unique<Channel>(loop_, std::move(*fifo), std::move(backlog),
@@ -197,6 +210,7 @@ void Daemon::close_channels() {
 }
 
 void Daemon::channel_changed(Channel&) {
+    log::flush_pending();  // the journal may take entries again: ours that waited go first
     refresh_status();
 }
 

@@ -2,6 +2,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <cerrno>
 #include <string>
 
 namespace pj::notify {
@@ -41,6 +42,25 @@ std::string failed(int error, std::string_view text) {
 
 int send(const std::string& message) noexcept {
     return sd_notify(0, message.c_str());
+}
+
+int store(int fd, std::string_view name) noexcept {
+    try {
+        if (int r = unstore(name); r <= 0)
+            return r;
+        const std::string message = "FDSTORE=1\nFDNAME=" + std::string(name);
+        return sd_pid_notify_with_fds(0, 0, message.c_str(), &fd, 1);
+    } catch (...) {
+        return -ENOMEM;
+    }
+}
+
+int unstore(std::string_view name) noexcept {
+    try {
+        return sd_notify(0, ("FDSTOREREMOVE=1\nFDNAME=" + std::string(name)).c_str());
+    } catch (...) {
+        return -ENOMEM;
+    }
 }
 
 }  // namespace pj::notify

@@ -20,4 +20,11 @@ std::string failed(int error, std::string_view status);
 // or a negative errno.
 int send(const std::string& message) noexcept;
 
+// PID 1's file descriptor store (FileDescriptorStoreMax= in the unit): what it holds for us is
+// passed again at the next start (LISTEN_FDS, named by FDNAME=), across a crash and a restart
+// (systemd 252 releases it when the unit stops). store() replaces every entry of that name.
+// The same return values as send().
+int store(int fd, std::string_view name) noexcept;
+int unstore(std::string_view name) noexcept;
+
 }  // namespace pj::notify

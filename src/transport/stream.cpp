@@ -14,6 +14,7 @@
 
 #include "log.hpp"
 #include "systemd/clock.hpp"
+#include "systemd/notify.hpp"
 
 namespace pj {
 namespace {
@@ -132,7 +133,7 @@ int StreamSink::write_out() noexcept {
             // of this one, so that it cannot take a later line first.
             if (!journald_read_everything())
                 return -EAGAIN;  // retried on a timer (wait_fd() is -1)
-            socket_.reset();
+            drop_connection();
         }
         if (!socket_) {
             int r = open_connection();
@@ -163,7 +164,7 @@ int StreamSink::write_out() noexcept {
         case ENOMEM: return -error;  // the kernel is short of memory: retried on a timer
         default:
             lose_pending();
-            socket_.reset();
+            drop_connection();
             return -error;
         }
     }
@@ -248,6 +249,7 @@ int StreamSink::open_connection() noexcept {
 
     socket_ = std::move(fd);
     ++connections_;
+    keep_connection();
     unconfirmed_lines_ = 0;
     confirmed_usec_ = clock::monotonic_usec();
     if (broken_) {
@@ -272,6 +274,55 @@ int StreamSink::open_connection() noexcept {
     return 0;
 }
 
+// In PID 1's file descriptor store the connection outlives a crash or a restart of ours: the next
+// run writes on where we stopped, and the lines journald has not read yet stay ahead of its own.
+void StreamSink::keep_connection() noexcept {
+    if (options_.keep_in_store)
+        (void)notify::store(socket_.get(), store_name(identifier_));
+}
+
+void StreamSink::drop_connection() noexcept {
+    if (socket_ && options_.keep_in_store)
+        (void)notify::unstore(store_name(identifier_));
+    socket_.reset();
+}
+
+void StreamSink::adopt(UniqueFd connection, std::string identifier) {
+    drop_connection();
+    socket_ = std::move(connection);
+    identifier_ = std::move(identifier);
+    changes_.clear();
+    ++connections_;
+    unconfirmed_lines_ = 0;
+    confirmed_usec_ = clock::monotonic_usec();
+}
+
+std::string StreamSink::store_name(std::string_view identifier) {
+    constexpr char hex[] = "0123456789abcdef";
+    std::string name(store_prefix);
+    for (unsigned char c : identifier) {
+        name += hex[c >> 4];
+        name += hex[c & 15];
+    }
+    return name;
+}
+
+std::optional<std::string> StreamSink::identifier_in(std::string_view name) {
+    if (!name.starts_with(store_prefix) || (name.size() - store_prefix.size()) % 2 != 0)
+        return std::nullopt;
+    auto digit = [](char c) -> int {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    };
+    std::string identifier;
+    for (std::size_t i = store_prefix.size(); i < name.size(); i += 2) {
+        int high = digit(name[i]), low = digit(name[i + 1]);
+        if (high < 0 || low < 0)
+            return std::nullopt;
+        identifier += static_cast<char>(high << 4 | low);
+    }
+    return identifier;
+}
+
 void StreamSink::connection_broke(int error) noexcept {
     ++breaks_;
     if (broken_) {
@@ -279,7 +330,7 @@ void StreamSink::connection_broke(int error) noexcept {
     } else {
         broken_ = Break{clock::monotonic_usec(), error, unconfirmed_lines_, confirmed_usec_};
     }
-    socket_.reset();
+    drop_connection();
     unconfirmed_lines_ = 0;
     written_ = line_start_;  // a line written in part goes again, whole, on the next connection
 }

@@ -51,6 +51,9 @@ public:
         // LineMax=, 48K by default, counts the prefix). Longer messages are written as several
         // lines with the same prefix; the channel cuts lines to this size (max_message_bytes).
         std::size_t journald_line_max = 48 * 1024;
+        // Keep the connection in PID 1's file descriptor store (under store_name(identifier)),
+        // so that a restart or a crash goes on on the same connection, in order.
+        bool keep_in_store = false;
     };
 
     StreamSink() : StreamSink(Options{}) {}
@@ -75,6 +78,13 @@ public:
     }
     static constexpr std::size_t default_max_message_bytes = 48 * 1024 - 4;
 
+    // Goes on on a connection a previous run opened with `identifier` (from PID 1's store): its
+    // header is sent, and what journald has not read of it stays ahead of what comes now.
+    void adopt(UniqueFd connection, std::string identifier);
+    static constexpr std::string_view store_prefix = "journal-stream-";
+    static std::string store_name(std::string_view identifier);  // FDNAME=: the prefix, hex
+    static std::optional<std::string> identifier_in(std::string_view name);
+
     // For tests and the log: connections opened so far, and breaks seen.
     uint64_t connections() const noexcept { return connections_; }
     uint64_t breaks() const noexcept { return breaks_; }
@@ -93,6 +103,8 @@ private:
 
     int write_out() noexcept;
     int open_connection() noexcept;
+    void keep_connection() noexcept;
+    void drop_connection() noexcept;
     void connection_broke(int error) noexcept;
     void lose_pending() noexcept;
     void advance(std::size_t bytes) noexcept;

@@ -1596,12 +1596,13 @@ class T23WritersNeverWait(JournalOutage):
                  f"{stats['max_ms']:.0f} ms (the FIFO had no reader for the RestartSec=1s)")
         self.expect_all_once("killed", stats["lines"], 1)
         pid = int(new_pid)
-        recovered = self.own_entries("backlog_recovered")
-        self.expect(len(recovered) >= 1, "the new daemon took over the backlog",
-                    [text(e, "MESSAGE") for e in recovered])
-        self.fig("after the SIGKILL", text(recovered[-1], "MESSAGE"))
+        recovered = self.wait_own("backlog_recovered", timeout=10)  # sent once journald reads
+        self.fig("after the SIGKILL", text(recovered, "MESSAGE"))
 
-        # 3. systemctl restart during a freeze: quick, and nothing lost.
+        # 3. systemctl restart during a freeze: quick, and nothing lost. (The stopping daemon's own
+        # entry saying what it left waits for journald, which is frozen: it may not get through,
+        # as said in the README. The next daemon's entry says what it took over.)
+        cursor = c.cursor()
         jpid = self.freeze()
         writer = self.start_rate_writer("restarted")
         self.wait_status("Waiting for the journal", pid, "waiting before the restart")
@@ -1615,10 +1616,8 @@ class T23WritersNeverWait(JournalOutage):
         self.thaw(jpid)
         stats = self.stop_rate_writer(writer)
         self.expect_all_once("restarted", stats["lines"], 1)
-        kept = self.own_entries("backlog_kept")
-        self.expect(len(kept) >= 1, "the stop said what it left in the backlog",
-                    [text(e, "MESSAGE") for e in kept])
-        self.fig("the stop during the freeze said", text(kept[-1], "MESSAGE"))
+        recovered = self.wait_own("backlog_recovered", cursor, timeout=10)
+        self.fig("after the restart during the freeze", text(recovered, "MESSAGE"))
 
         # 4. BacklogMax=1M: once full, writers wait in the pipe; nothing is lost.
         self.use_transport(self.TRANSPORT, "BacklogMax=1M\n")
@@ -1627,7 +1626,7 @@ class T23WritersNeverWait(JournalOutage):
         jpid = self.freeze()
         writer_pid, _ = self.start_held_writer("bounded", 30_000, 80)  # 2.4 MB
         self.wait_writer_blocked(writer_pid)
-        status = c.prop(SERVICE, "StatusText")
+        status = self.wait_status("Waiting for the journal", pid, "STATUS says it waits")
         self.fig("STATUS with BacklogMax=1M full", status)
         m = re.search(r"waiting for the journal \(([\d.]+) (KiB|MiB)\)", status)
         self.expect(m is not None, "STATUS shows the full backlog", status)
