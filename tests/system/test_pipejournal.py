@@ -943,7 +943,7 @@ class T11JournaldDown(JournalOutage):
     loop keeps running (watchdog pings), the writer waits in the pipe, and when journald is back
     every line arrives exactly once, in order, nothing dropped."""
 
-    LINES = 10_000  # 160,000 bytes: more than the pipe (64 KiB) plus what the daemon reads ahead
+    LINES = 100_000  # 1.6 MB: more than the pipe (1 MiB, PipeSize=) plus what the daemon reads ahead
 
     def test_journald_down_and_back_loses_nothing(self):
         try:
@@ -1059,10 +1059,10 @@ class T12JournaldStalled(JournalOutage):
     SO_SNDTIMEO the daemon blocked in sendmsg(), the watchdog killed it and the lines it had read
     were lost: that fails here at 'Waiting' (the status never changes) or at 'MainPID'."""
 
-    LINES = 3_000
-    #: 80 bytes a line, 240,000 in all: more than journald's queue (net.unix.max_dgram_qlen + 1
-    #: datagrams, 513 in the container: 41,040 B of lines), the daemon's read-ahead (one pipe's
-    #: worth, 64 KiB) and the pipe (64 KiB) together, so the writer must block.
+    LINES = 20_000
+    #: 80 bytes a line, 1.6 MB in all: more than journald's queue (net.unix.max_dgram_qlen + 1
+    #: datagrams, 513 in the container: 41,040 B of lines), the daemon's read-ahead (one read,
+    #: 16 KiB) and the pipe (1 MiB, PipeSize=) together, so the writer must block.
     WIDTH = 80
 
     def test_journald_stalled_loses_nothing_and_daemon_stays_alive(self):
@@ -1281,9 +1281,9 @@ class T12JournaldStalledStream(T12JournaldStalled):
     connection stays; after SIGCONT every line arrives once, in order."""
 
     TRANSPORT = "stream"
-    #: 480,000 bytes: the stream socket (128 KiB of socket buffers) and the sink's buffer hold
-    #: more than journald's datagram queue, so it takes more lines until the writer must block.
-    LINES = 6_000
+    #: 2 MB: the stream socket (128 KiB of socket buffers) and the sink's buffer hold more than
+    #: journald's datagram queue, so it takes more lines until the writer must block.
+    LINES = 25_000
 
 
 # ==========================================================================================
@@ -2103,7 +2103,10 @@ class T17Findings(SocketFirst):
                             ledger.describe())
             else:
                 # What the pipe held when PID 1 closed it, at most: a pipe's worth a restart.
-                most = self.RESTARTS * (65536 // len(numbered(prefix, 0) + "\n"))
+                pipe = int(c.run("python3", "-c", "import fcntl, os, sys; print(fcntl.fcntl("
+                                 "os.open(sys.argv[1], os.O_RDWR | os.O_NONBLOCK), "
+                                 "fcntl.F_GETPIPE_SZ))", FIFO).stdout)
+                most = self.RESTARTS * (pipe // len(numbered(prefix, 0) + "\n"))
                 self.expect(len(ledger.missing) <= most, f"at most {most} lines lost (a pipe's "
                             "worth each restart)", ledger.describe())
 
@@ -2266,6 +2269,9 @@ class HeldWriterThroughRestarts(SocketFirst):
 
     NAME: str | None = None  # None: pipejournal.service; else the template instance
     PREFIX = "held"
+    #: An unpaced writer for a minute gives more than a million lines: the volatile journal must
+    #: keep them all (its default, a tenth of /run, would rotate the first ones away).
+    journald_conf = {"RuntimeMaxUse": "3G"}
     RESTARTS = 5
     WATCHDOG_SEC = 3
 
