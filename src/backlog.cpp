@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "errors.hpp"
+#include "hex.hpp"
 
 namespace pj {
 namespace {
@@ -90,7 +91,6 @@ uint64_t Backlog::written_from(const Header& header) noexcept {
 }
 
 std::string Backlog::file_name(std::string_view fifo_path) {
-    constexpr char hex[] = "0123456789abcdef";
     while (fifo_path.starts_with('/'))
         fifo_path.remove_prefix(1);
     std::string name;
@@ -104,8 +104,8 @@ std::string Backlog::file_name(std::string_view fifo_path) {
             name += static_cast<char>(c);
         } else {
             name += "\\x";
-            name += hex[c >> 4];
-            name += hex[c & 15];
+            name += hex_char(c >> 4);
+            name += hex_char(c);
         }
     }
     return name + ".backlog";

@@ -16,6 +16,7 @@
 #include "config_file.hpp"
 #include "errors.hpp"
 #include "fd.hpp"
+#include "hex.hpp"
 
 namespace pj {
 namespace {
@@ -71,10 +72,9 @@ std::string shown(std::string_view value) {
     std::string text;
     for (unsigned char c : value.substr(0, shown_max)) {
         if (is_control(c)) {
-            constexpr char hex[] = "0123456789abcdef";
             text += "\\x";
-            text += hex[c >> 4];
-            text += hex[c & 0xf];
+            text += hex_char(c >> 4);
+            text += hex_char(c);
         } else {
             text += static_cast<char>(c);
         }
@@ -745,15 +745,6 @@ std::string_view instance_name_problem(std::string_view name) {
 }
 
 std::optional<std::string> unescape_instance(std::string_view escaped) {
-    auto hex_value = [](char c) -> int {
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-            return c - 'A' + 10;
-        return -1;
-    };
     std::string name;
     for (std::size_t i = 0; i < escaped.size(); ++i) {
         char c = escaped[i];
@@ -762,7 +753,7 @@ std::optional<std::string> unescape_instance(std::string_view escaped) {
         } else if (c == '\\') {
             if (i + 3 >= escaped.size() || escaped[i + 1] != 'x')
                 return std::nullopt;
-            int high = hex_value(escaped[i + 2]), low = hex_value(escaped[i + 3]);
+            int high = hex_digit(escaped[i + 2]), low = hex_digit(escaped[i + 3]);
             if (high < 0 || low < 0)
                 return std::nullopt;
             name += static_cast<char>(high << 4 | low);

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "hex.hpp"
+
 namespace pj {
 namespace {
 
@@ -25,16 +27,6 @@ bool is(char c, std::uint8_t what) noexcept {
 
 bool is_blank(char c) noexcept {
     return is(c, blank);
-}
-
-int hex_digit(char c) noexcept {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 // `count` digits of `base` (8 or 16) at text[i..]: their value, or -1.

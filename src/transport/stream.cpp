@@ -12,6 +12,7 @@
 #include <cstring>
 #include <new>
 
+#include "hex.hpp"
 #include "log.hpp"
 #include "systemd/clock.hpp"
 #include "systemd/notify.hpp"
@@ -298,11 +299,10 @@ void StreamSink::adopt(UniqueFd connection, std::string identifier) {
 }
 
 std::string StreamSink::store_name(std::string_view identifier) {
-    constexpr char hex[] = "0123456789abcdef";
     std::string name(store_prefix);
     for (unsigned char c : identifier) {
-        name += hex[c >> 4];
-        name += hex[c & 15];
+        name += hex_char(c >> 4);
+        name += hex_char(c);
     }
     return name;
 }
@@ -310,12 +310,9 @@ std::string StreamSink::store_name(std::string_view identifier) {
 std::optional<std::string> StreamSink::identifier_in(std::string_view name) {
     if (!name.starts_with(store_prefix) || (name.size() - store_prefix.size()) % 2 != 0)
         return std::nullopt;
-    auto digit = [](char c) -> int {
-        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    };
     std::string identifier;
     for (std::size_t i = store_prefix.size(); i < name.size(); i += 2) {
-        int high = digit(name[i]), low = digit(name[i + 1]);
+        int high = hex_digit(name[i]), low = hex_digit(name[i + 1]);
         if (high < 0 || low < 0)
             return std::nullopt;
         identifier += static_cast<char>(high << 4 | low);
