@@ -86,7 +86,8 @@ std::vector<std::string> printed_record(int priority, const std::vector<std::str
     return out;
 }
 
-std::string count_in_status(const Daemon& daemon) {
+// The newest STATUS= the daemon sent, for failure messages.
+std::string last_status(const Daemon& daemon) {
     auto all = daemon.notifications();
     for (auto it = all.rbegin(); it != all.rend(); ++it)
         if (auto status = it->field("STATUS"))
@@ -124,8 +125,8 @@ TEST_SUITE("records" * doctest::skip(journal_socket_present())) {
                 return s && s->find(counted) != std::string::npos;
             },
             3s);
-        CHECK_MESSAGE(status.has_value(), "expected STATUS= with "
-                                              << counted << "; seen: " << count_in_status(*daemon));
+        CHECK_MESSAGE(status.has_value(),
+                      "expected STATUS= with " << counted << "; seen: " << last_status(*daemon));
     }
 
     TEST_CASE(
@@ -200,7 +201,7 @@ TEST_SUITE("records" * doctest::skip(journal_socket_present())) {
             },
             5s);
         REQUIRE_MESSAGE(read.has_value(),
-                        "expected STATUS= with " << held << "; seen: " << count_in_status(*daemon));
+                        "expected STATUS= with " << held << "; seen: " << last_status(*daemon));
         CHECK(daemon->out_lines().empty());
         daemon->kill(SIGTERM);
         auto status = daemon->wait_exit(10s);
