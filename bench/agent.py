@@ -8,6 +8,8 @@ reported in the object, the driver decides what fails.
     agent.py fresh-journal
     agent.py throughput --unit U --fifo PATH --ident ID --lines N [--hold-fifo] [--exe NAME] [--rss]
     agent.py json --unit U --fifo PATH --ident ID --lines N [--presplit]
+    agent.py records --unit U --fifo PATH --ident ID --lines N --input plain|tracebacks
+                     --multiline default|off
     agent.py idle --unit U --seconds S
     agent.py stop --unit U --fifo PATH --ident ID
 
@@ -26,6 +28,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 
 from systemd import journal
 
@@ -366,6 +369,98 @@ def cmd_json(args) -> dict:
     return result
 
 
+# Records (Multiline=): the same unit with the default rules or Multiline= empty, set in its config
+# file for the run; plain lines as in throughput, or 5 % of the lines in Python tracebacks.
+CONFIG = "/etc/pipejournal/pipejournal.conf"
+MULTILINE_CONFIG = {"default": "[PipeJournal]\n", "off": "[PipeJournal]\nMultiline=\n"}
+
+
+def _tb_load(tag: str, i: int) -> None:
+    raise ValueError(f"bench {tag} {i:07d}: item store unreadable")
+
+
+def _tb_show(tag: str, i: int) -> None:
+    _tb_load(tag, i)
+
+
+def _tb_dispatch(tag: str, i: int) -> None:
+    _tb_show(tag, i)
+
+
+def python_traceback(tag: str, i: int) -> str:
+    """What this Python (Debian's 3.11) prints for an uncaught exception four calls deep: ten
+    lines (each call a whole line, so no ^ markers), the last one naming the run and i."""
+    try:
+        _tb_dispatch(tag, i)
+    except ValueError as e:
+        return "".join(traceback.format_exception(e))
+    raise AssertionError("no exception")
+
+
+def records_input(tag: str, n: int, tracebacks: bool) -> tuple[bytes, str, list[str], int]:
+    """n lines: plain (make_lines's), or blocks of 95 plain lines, a traceback, 95 plain lines
+    (5 % of the lines in tracebacks; the last line plain). Returns (data, the last line, the
+    tracebacks as records' MESSAGE, how many plain lines)."""
+    block = 200
+    traceback_lines = python_traceback(tag, 0).count("\n")
+    plain_per_block = block - traceback_lines
+    blocks = n // block if tracebacks else 0
+    plain_n = n - blocks * traceback_lines
+    plain = make_lines(tag, plain_n)[0].decode().split("\n")[:-1]
+    if not blocks:
+        return ("\n".join(plain) + "\n").encode(), plain[-1], [], plain_n
+    parts, records = [], []
+    half = plain_per_block // 2
+    for b in range(blocks):
+        text = python_traceback(tag, b)
+        records.append(text[:-1])
+        lines = plain[b * plain_per_block:(b + 1) * plain_per_block]
+        parts.append("".join(line + "\n" for line in lines[:half]) + text
+                     + "".join(line + "\n" for line in lines[half:]))
+    parts.append("".join(line + "\n" for line in plain[blocks * plain_per_block:]))
+    return "".join(parts).encode(), plain[-1], records, plain_n
+
+
+def cmd_records(args) -> dict:
+    """Lines into the unit's FIFO with Multiline= as given (its config file for the run, then
+    restored), end to end; checks that `journalctl -o cat` shows every byte written, in order,
+    that every plain line arrived once and that the records are the tracebacks (default rules)
+    or that there are none (off)."""
+    tag = f"{args.ident}-{os.getpid()}"
+    data, last, tracebacks, plain_n = records_input(tag, args.lines, args.input == "tracebacks")
+    saved = open(CONFIG, "rb").read() if os.path.exists(CONFIG) else None
+    with open(CONFIG, "w") as f:
+        f.write(MULTILINE_CONFIG[args.multiline])
+    try:
+        result = {"lines": args.lines, "input": args.input, "multiline": args.multiline,
+                  "tracebacks": len(tracebacks), "plain_lines": plain_n,
+                  "bytes_per_line": len(data) / args.lines}
+        result.update(fifo_run(args.unit, args.fifo, data, last,
+                               timeout=args.timeout or max(60.0, args.lines / 2000)))
+        time.sleep(0.2)  # entries still on their way when the last one showed (none should be)
+        match = f"SYSLOG_IDENTIFIER={args.ident}"
+        result["count"] = count_lines(tag, plain_n, match)
+        cat = subprocess.run(["journalctl", "--no-pager", "-o", "cat", match],
+                             capture_output=True, check=True).stdout
+        result["written_bytes_in_order"] = data in cat
+        out = sh("journalctl", "--no-pager", "-o", "json", "--all", "--output-fields=MESSAGE",
+                 "PIPEJOURNAL_MULTILINE=python", match)
+        records = [json.loads(line)["MESSAGE"] for line in out.splitlines() if line.strip()]
+        expected = tracebacks if args.multiline == "default" else []
+        result["records"] = len(records)
+        result["records_as_expected"] = records == expected
+        result["entries"] = (plain_n + len(tracebacks) if args.multiline == "default"
+                             else args.lines)
+        sh("systemctl", "stop", args.unit)
+    finally:
+        if saved is None:
+            os.unlink(CONFIG)
+        else:
+            with open(CONFIG, "wb") as f:
+                f.write(saved)
+    return result
+
+
 def cmd_idle(args) -> dict:
     sh("systemctl", "start", args.unit)
     pid = main_pid(args.unit)
@@ -454,6 +549,14 @@ def main() -> None:
     j.add_argument("--presplit", action="store_true",
                    help="write each entry's fields, 0x1f-separated, instead of the JSON line")
     j.add_argument("--timeout", type=float, help="seconds to wait for the last line")
+    r = sub.add_parser("records")
+    r.add_argument("--unit", required=True)
+    r.add_argument("--fifo", required=True)
+    r.add_argument("--ident", required=True)
+    r.add_argument("--lines", type=int, default=200_000)
+    r.add_argument("--input", choices=("plain", "tracebacks"), required=True)
+    r.add_argument("--multiline", choices=tuple(MULTILINE_CONFIG), required=True)
+    r.add_argument("--timeout", type=float, help="seconds to wait for the last line")
     i = sub.add_parser("idle")
     i.add_argument("--unit", required=True)
     i.add_argument("--seconds", type=float, default=60)
@@ -464,7 +567,7 @@ def main() -> None:
     s.add_argument("--ident", required=True)
     args = p.parse_args()
     fn = {"fresh-journal": cmd_fresh_journal, "throughput": cmd_throughput, "json": cmd_json,
-          "idle": cmd_idle, "stop": cmd_stop}[args.cmd]
+          "records": cmd_records, "idle": cmd_idle, "stop": cmd_stop}[args.cmd]
     print(json.dumps(fn(args)))
 
 

@@ -49,12 +49,12 @@ CONTRACT_FLAGS = ["--fifo", "--config", "--identifier", "--format", "--tick", "-
                   "--help", "--version"]
 CONTRACT_KEYS = ["FIFO", "FIFOMode", "SyslogIdentifier", "DefaultPriority", "TickSec", "LineMax",
                  "LogLevel", "Format", "MessageKeys", "PriorityKeys", "MaxFields", "Transport",
-                 "PartialLineTimeoutSec"]
+                 "PartialLineTimeoutSec", "Multiline", "MultilineTimeoutSec"]
 #: Text pipejournal(8) must contain somewhere (fields, values, signals, notify messages, files).
 CONTRACT_TEXT_8 = [
     "MESSAGE=", "PRIORITY=", "SYSLOG_IDENTIFIER=", "PIPEJOURNAL_FIFO=",
     "PIPEJOURNAL_LINE_BREAK=line-max", "PIPEJOURNAL_LINE_BREAK=eof",
-    "PIPEJOURNAL_LINE_BREAK=timeout", "PIPEJOURNAL_FORMAT_ERROR=",
+    "PIPEJOURNAL_LINE_BREAK=timeout", "PIPEJOURNAL_FORMAT_ERROR=", "PIPEJOURNAL_MULTILINE=",
     "SIGHUP", "SIGTERM", "SIGINT",
     "READY=1", "STATUS=", "WATCHDOG=1", "RELOADING=1", "MONOTONIC_USEC=", "STOPPING=1", "ERRNO=",
     "/etc/pipejournal/pipejournal.conf", "/etc/pipejournal/NAME.conf", "/run/pipejournal/",
@@ -144,7 +144,8 @@ def main() -> int:
         check(any("FOO" in w for w in seen_groff),
               "groff -ww reports the unknown macro of a known broken page", seen_groff)
 
-    texts = {}
+    texts: dict[str, str] = {}
+    all_headings: dict[str, set[str]] = {}
     for page, section in ((args.page8, "8"), (args.page5, "5")):
         name = page.name
         problems = mandoc_problems(page)
@@ -157,7 +158,8 @@ def main() -> int:
         check(len(text.splitlines()) > 40, f"{name}: renders to a page of text",
               f"{len(text.splitlines())} lines")
         headings = {line.strip() for line in text.splitlines()
-                    if re.match(r"^[A-Z][A-Z ']+$", line)}
+                    if re.match(r"^[A-Z][A-Z '-]+$", line)}
+        all_headings[section] = headings
         missing = [s for s in SECTIONS[section] if s not in headings]
         check(not missing, f"{name}: has the sections {', '.join(SECTIONS[section])}",
               f"missing {missing}; headings {sorted(headings)}")
@@ -195,6 +197,12 @@ def main() -> int:
     for key in sorted(set(example_keys) | set(CONTRACT_KEYS)):
         check(any(e.startswith(key + "=") for e in entries5),
               f"pipejournal.conf.5: an entry for {key}=", "no tagged paragraph starting with it")
+
+    # "See *MULTI-LINE RECORDS* in *pipejournal*(8)": the section named must be there.
+    flat5 = " ".join(text5.split())
+    for named in sorted(set(re.findall(r"\b([A-Z][A-Z' -]*[A-Z]) in pipejournal\(8\)", flat5))):
+        check(named in all_headings["8"], f"pipejournal.conf.5 refers to {named} in pipejournal(8): "
+              "that section exists", sorted(all_headings["8"]))
 
     flat8 = " ".join(text8.split())
     for needle in CONTRACT_TEXT_8:

@@ -3035,6 +3035,215 @@ class T33Shippers(Scenario):
         self.expect((plain["msg"], plain["severity"]) == ("plain line", "6"),
                     "syslog-ng: the plain line", plain)
         self.stop()
+# ==========================================================================================
+#: The record suite's crash programs (tests/records/), copied into the container and built there
+#: at test time with Debian's JDK and golang-go; the container's /usr is the host's.
+RECORDS_SOURCES = Path(__file__).resolve().parents[1] / "records"
+RECORDS = "/root/records"
+#: A Python program that starts, fails with a chained exception (raise ... from) and is reported
+#: on, as a service's shell script would: all of it on stderr.
+PYTHON_WORKER = ('echo "worker starting" >&2; /usr/bin/python3 ' + RECORDS + "/gen_python.py "
+                 'raise_from; echo "worker exited with status $?" >&2')
+#: Two Go processes one after the other, each panicking: two records back to back.
+GO_CRASHES = ("nil", "recovered")
+
+
+def crash_unit(description: str, *exec_start: str) -> str:
+    """A oneshot unit whose stderr goes into the FIFO (systemd opens it for the process)."""
+    lines = "".join(f"ExecStart={e}\n" for e in exec_start)
+    return (f"[Unit]\nDescription={description}\n[Service]\nType=oneshot\n{lines}"
+            f"StandardError=file:{FIFO}\n")
+
+
+class T25MultilineRecords(Scenario):
+    """Multiline= under a real systemd: programs that crash with their stderr in the FIFO
+    (`StandardError=file:`) — a Python 3.11 traceback with a chained exception, a Java stack trace
+    with `Caused by:` and `... N more`, two Go panics back to back — each become ONE entry at
+    PRIORITY=3 with PIPEJOURNAL_MULTILINE= the rule, MESSAGE= exactly what the program wrote
+    (compared with a second run of the same program, captured), found by `journalctl -p err
+    PIPEJOURNAL_MULTILINE=python` and shown whole by `journalctl -o cat`; the lines before and
+    after stay entries of their own. A reload with `Multiline=` empty gives one entry per line
+    again; `Transport=stream` with `Multiline=` set is refused."""
+
+    @classmethod
+    def container_options(cls) -> dict:
+        files = {f"{RECORDS}/{name}": (RECORDS_SOURCES / name).read_text()
+                 for name in ("gen_python.py", "Crash.java", "crash.go")}
+        # "$$": systemd's own "$" escape; the script has no single quote of its own.
+        files["/etc/systemd/system/crash-python.service"] = crash_unit(
+            "Python worker", "/bin/sh -c '" + PYTHON_WORKER.replace("$", "$$") + "'")
+        files["/etc/systemd/system/crash-java.service"] = crash_unit(
+            "Java program", f"/usr/bin/java -cp {RECORDS}/java Crash caused_by")
+        # '-': the first panic's exit status 2 must not keep the second from running.
+        files["/etc/systemd/system/crash-go.service"] = crash_unit(
+            "Go programs", *(f"-{RECORDS}/crash {name}" for name in GO_CRASHES))
+        return {"files": files}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        c = cls.container
+        t0 = time.monotonic()
+        # Both compilers at once: together they take most of the scenario's time.
+        javac = c.popen("javac", "-d", f"{RECORDS}/java", f"{RECORDS}/Crash.java",
+                        stdout=harness.subprocess.PIPE, stderr=harness.subprocess.STDOUT)
+        go = c.popen("sh", "-c", f"cd {RECORDS} && exec go build -o crash crash.go",
+                     stdout=harness.subprocess.PIPE, stderr=harness.subprocess.STDOUT,
+                     env=dict(harness.CONTAINER_ENV, GOCACHE="/tmp/gocache",
+                              GOPATH="/tmp/gopath", GO111MODULE="off", GOFLAGS=""))
+        for name, proc in (("javac", javac), ("go build", go)):
+            out, _ = proc.communicate(timeout=120)
+            if proc.returncode != 0:
+                raise AssertionError(f"{name} in the container failed ({proc.returncode}):\n"
+                                     + out.decode(errors="replace"))
+        figure("records: javac + go build in the container", f"{time.monotonic() - t0:.1f} s")
+
+    def setUp(self):
+        self.write_config("[PipeJournal]\n")  # the default rules: python java go
+        self.c.systemctl("reset-failed", SERVICE, check=False)
+        self.c.systemctl("restart", SERVICE)
+
+    def tearDown(self):
+        self.write_config("[PipeJournal]\n")
+
+    # -- helpers ---------------------------------------------------------------------------
+    def stderr_of(self, *argv: str) -> str:
+        """What a program writes on stderr, run once more in the container (captured)."""
+        r = self.c.run(*argv, check=False)
+        self.expect(r.stdout == "" and r.stderr.endswith("\n"),
+                    f"{argv[0]} writes lines on stderr only", (r.stdout, r.stderr))
+        return r.stderr
+
+    def run_writer(self, unit: str, last_message: str, cursor: str | None) -> list[dict]:
+        """Runs a crash unit (its stderr is the FIFO); the forwarded entries after ``cursor``
+        once the entry ``last_message`` is in the journal (lines keep their order, so every
+        entry before it is there too)."""
+        t0 = time.monotonic()
+        self.c.systemctl("start", unit, check=False)  # oneshot: returns when it exited
+        self.wait(lambda: any(text(e, "MESSAGE") == last_message
+                              for e in self.forwarded(cursor=cursor)),
+                  f"the entry {last_message[:60]!r} from {unit}", units=(SERVICE, unit))
+        figure(f"records: {unit} start → its last entry in the journal",
+               f"{time.monotonic() - t0:.2f} s")
+        return self.forwarded(cursor=cursor)
+
+    def expect_entries(self, entries: list[dict], want: list[tuple[str, str, str | None]],
+                       what: str) -> None:
+        """Entries are exactly ``want``: (MESSAGE, PRIORITY, PIPEJOURNAL_MULTILINE) each, and a
+        record has no field but PIPEJOURNAL_MULTILINE= besides a line's."""
+        seen = [(text(e, "MESSAGE"), e.get("PRIORITY"), e.get("PIPEJOURNAL_MULTILINE"))
+                for e in entries]
+        if seen != want:
+            diff = next((i for i, (w, s) in enumerate(zip(want, seen)) if w != s),
+                        min(len(want), len(seen)))
+            self.fail(f"\n{what}: expected {len(want)} entries, seen {len(seen)}; first "
+                      f"difference at entry {diff}:\nexpected: "
+                      f"{want[diff] if diff < len(want) else None!r}\nseen:     "
+                      f"{seen[diff] if diff < len(seen) else None!r}{self.explain()}")
+        for e, (_, _, rule) in zip(entries, want):
+            extra = {"PIPEJOURNAL_MULTILINE"} if rule else set()
+            self.expect(user_fields(e) == FORWARDED_FIELDS | extra and
+                        e.get("_SYSTEMD_UNIT") == SERVICE,
+                        f"{what}: fields {sorted(FORWARDED_FIELDS | extra)} from {SERVICE}",
+                        (sorted(user_fields(e)), e.get("_SYSTEMD_UNIT")))
+
+    def cat_of_last(self, entries: list[dict]) -> str:
+        """`journalctl -o cat` of the FIFO's newest len(entries) entries, which must be these."""
+        n = str(len(entries))
+        newest = self.c.journal(f"PIPEJOURNAL_FIFO={FIFO}", args=["-n", n])
+        self.expect([e["__CURSOR"] for e in newest] == [e["__CURSOR"] for e in entries],
+                    f"the FIFO's newest {n} entries are the ones looked at",
+                    [text(e, "MESSAGE")[:60] for e in newest])
+        return self.c.run("journalctl", "--no-pager", "-o", "cat", "-n", n,
+                          f"PIPEJOURNAL_FIFO={FIFO}").stdout
+
+    # -- scenarios -------------------------------------------------------------------------
+    def test_a_python_traceback_is_one_entry_found_by_priority_and_rule(self):
+        c = self.c
+        traceback = self.stderr_of("/usr/bin/python3", f"{RECORDS}/gen_python.py", "raise_from")
+        self.expect(traceback.startswith("Traceback (most recent call last):\n") and
+                    "The above exception was the direct cause" in traceback and
+                    traceback.endswith("RuntimeError: configuration unreadable\n"),
+                    "Python 3.11 writes a chained traceback", traceback)
+        written = "worker starting\n" + traceback + "worker exited with status 1\n"
+        cursor = c.cursor()
+        entries = self.run_writer("crash-python.service", "worker exited with status 1", cursor)
+        self.expect_entries(entries, [("worker starting", "6", None),
+                                      (traceback[:-1], "3", "python"),
+                                      ("worker exited with status 1", "6", None)],
+                            "the worker's stderr")
+        figure("records: Python traceback lines in one entry", str(traceback.count("\n")))
+
+        found = c.journal("PIPEJOURNAL_MULTILINE=python", f"PIPEJOURNAL_FIFO={FIFO}",
+                          args=["-p", "err"], after_cursor=cursor)
+        self.expect([text(e, "MESSAGE") for e in found] == [traceback[:-1]],
+                    "journalctl -p err PIPEJOURNAL_MULTILINE=python finds the traceback, once",
+                    [text(e, "MESSAGE")[:80] for e in found])
+        cat = self.cat_of_last(entries)
+        self.expect(cat == written, "journalctl -o cat shows exactly what the worker wrote",
+                    cat)
+
+    def test_b_java_stack_trace_and_two_go_panics_are_records_at_err(self):
+        c = self.c
+        java = self.stderr_of("/usr/bin/java", "-cp", f"{RECORDS}/java", "Crash", "caused_by")
+        self.expect("\nCaused by: " in java and "\t... 1 more\n" in java,
+                    "Java writes a stack trace with Caused by: and ... N more", java)
+        go = [self.stderr_of(f"{RECORDS}/crash", name) for name in GO_CRASHES]
+        self.expect(go[0].startswith("panic: runtime error: invalid memory address") and
+                    "\n[signal SIGSEGV" in go[0] and "[recovered]" in go[1] and
+                    "\ngoroutine 1 [running]:\n" in go[1],
+                    "Go writes a nil-pointer panic, then a panic while panicking", go)
+
+        cursor = c.cursor()
+        entries = self.run_writer("crash-java.service", java[:-1], cursor)
+        self.expect_entries(entries, [(java[:-1], "3", "java")], "the Java program's stderr")
+        cursor = c.cursor()
+        entries = self.run_writer("crash-go.service", go[1][:-1], cursor)
+        self.expect_entries(entries, [(go[0][:-1], "3", "go"), (go[1][:-1], "3", "go")],
+                            "two Go panics back to back")
+        cat = self.cat_of_last(entries)
+        self.expect(cat == "".join(go), "journalctl -o cat shows both panics as written", cat)
+
+    def test_c_reload_with_multiline_empty_gives_one_entry_per_line(self):
+        c = self.c
+        traceback = self.stderr_of("/usr/bin/python3", f"{RECORDS}/gen_python.py", "raise_from")
+        lines = ["worker starting", *traceback[:-1].split("\n"), "worker exited with status 1"]
+        cursor = c.cursor()
+        self.write_config("[PipeJournal]\nMultiline=\n")
+        c.systemctl("reload", SERVICE)
+        self.wait_own("reloaded", cursor)
+        cursor = c.cursor()
+        entries = self.run_writer("crash-python.service", "worker exited with status 1", cursor)
+        self.expect_entries(entries, [(line, "6", None) for line in lines],
+                            "after the reload to Multiline= empty")
+        found = c.journal(f"PIPEJOURNAL_FIFO={FIFO}", args=["-p", "err"], after_cursor=cursor)
+        self.expect(found == [], "journalctl -p err finds nothing: every line is info",
+                    [text(e, "MESSAGE") for e in found])
+        figure("records: Multiline= empty, the same stderr as entries", str(len(entries)))
+
+    def test_d_transport_stream_with_multiline_is_refused(self):
+        c = self.c
+        self.write_config("[PipeJournal]\nTransport=stream\nFormat=plain\n")
+        r = c.run("pipejournal", "--check-config", check=False)
+        self.expect(r.returncode == 0 and "\nMultiline=\n" in "\n" + r.stdout,
+                    "Transport=stream alone: check-config exits 0, Multiline= empty by default",
+                    f"exit {r.returncode}: {r.stdout}{r.stderr}")
+        self.write_config("[PipeJournal]\nTransport=stream\nFormat=plain\nMultiline=python\n")
+        r = c.run("pipejournal", "--check-config", check=False)
+        error = r.stderr.strip()
+        self.expect(r.returncode == 6 and r.stdout == "" and "\n" not in error and
+                    f"{CONFIG}:4" in error and "Multiline=python" in error and
+                    "Transport=stream" in error,
+                    f"check-config exits 6 with one line naming {CONFIG}:4, Multiline=python "
+                    "and Transport=stream", f"exit {r.returncode}: {r.stdout!r} {error!r}")
+        figure("records: Transport=stream with Multiline=python", error)
+        r = c.systemctl("restart", SERVICE, check=False)
+        status = c.show(SERVICE, "ActiveState", "ExecMainStatus")
+        self.expect(r.returncode != 0 and status == {"ActiveState": "failed",
+                                                     "ExecMainStatus": "6"},
+                    "the service refuses to start with it: failed, status 6 (not restarted)",
+                    (r.returncode, status))
+
 
 if __name__ == "__main__":
     unittest.main()
