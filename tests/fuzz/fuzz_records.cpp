@@ -8,6 +8,7 @@
 // line_max (1 byte), bounds (1 byte: lines 1..16, 2 bytes: bytes 1..4096), an op count n (1 byte),
 // n chunk sizes (1 byte each), then the bytes to feed. No clock runs: no record times out; the end
 // of input is a stop.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -181,9 +182,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
         }
         if (joined != out.message)
             fail("a record's MESSAGE is not its lines joined", e);
+        // The first line's <N>, within HighestPriority= (crit by default).
         auto prefix = pj::parse_priority_prefix(lines[next].text);
-        if (prefix.priority && out.priority != *prefix.priority)
+        const int highest = pj::FormatOptions{}.highest_priority;
+        if (prefix.priority && out.priority != std::max(*prefix.priority, highest))
             fail("a record's first line's <N> is not its PRIORITY", e);
+        if (out.priority < highest)
+            fail("a record above HighestPriority=", e);
         next += out.lines;
     }
     if (next != lines.size())
