@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "errors.hpp"
+#include "format/json_module.hpp"
 #include "log.hpp"
 #include "status.hpp"
 #include "systemd/clock.hpp"
@@ -75,6 +76,8 @@ int Daemon::serve() {
     sigint_.emplace(loop_, SIGINT, [this](const signalfd_siginfo&) { on_stop("SIGINT"); });
     sighup_.emplace(loop_, SIGHUP, [this](const signalfd_siginfo&) { on_reload(); });
 
+    if (std::optional<std::string> missing = missing_json_reader(config_))
+        throw StartupError(*missing, ELIBACC, exit_not_installed);
     std::vector<PassedFd> passed = take_passed_fds();
     channels_.push_back(open_channel(passed));
     for (PassedFd& unexpected : passed)  // closed as they go out of scope
@@ -245,6 +248,8 @@ void Daemon::on_reload() {
         // The sink is made at start-up: the rest of the new configuration goes with the running
         // transport (its defaults, its rules), or the whole reload waits for the restart.
         ParsedConfig parsed = loader_.load(config_.transport);
+        if (std::optional<std::string> missing = missing_json_reader(parsed.config))
+            throw ConfigError(*missing);
         for (const std::string& warning : parsed.warnings)  // each names its file and line
             log::warning(warning, {{"PIPEJOURNAL_CONFIG", loader_.path()}});
         if (parsed.transport_on_restart)
@@ -320,6 +325,16 @@ std::string Daemon::status() const {
     for (const auto& channel : channels_)
         snapshots.push_back(channel->snapshot());
     return status_text(snapshots, phase_ == Phase::stopping);
+}
+
+std::optional<std::string> missing_json_reader(const Config& config) {
+    const LineFormat format = config.format.format;
+    if (format != LineFormat::automatic && format != LineFormat::json)
+        return std::nullopt;
+    json_module::Location location = json_module::locate();
+    if (location.kind != json_module::Location::Kind::missing)
+        return std::nullopt;
+    return "Format=" + std::string(to_string(format)) + " needs the JSON reader: " + location.text;
 }
 
 }  // namespace pj

@@ -62,4 +62,9 @@ private:
 // What a channel needs of the configuration, within what its sink takes.
 ChannelSettings channel_settings(const Config& config, const Sink& sink);
 
+// Format=auto and Format=json read JSON lines with pipejournal-json.so, which the first such line
+// loads: a start, a reload and --check-config make sure now that it is there. nullopt when it is
+// or when the configuration reads no JSON; else why not.
+std::optional<std::string> missing_json_reader(const Config& config);
+
 }  // namespace pj

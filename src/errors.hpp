@@ -11,6 +11,7 @@ enum ExitStatus : int {
     exit_success = 0,
     exit_failure = 1,         // start-up or runtime failure
     exit_usage = 2,           // bad command line
+    exit_not_installed = 5,   // a part the configuration needs is not installed
     exit_not_configured = 6,  // bad configuration, or the FIFO path holds something else
 };
 

@@ -49,6 +49,9 @@ int check_config(pj::CommandLine command_line) {
     }
     for (const std::string& warning : parsed.warnings)
         pj::log::warning(warning);
+    // Not the configuration's fault, but a start would fail on it.
+    if (std::optional<std::string> missing = pj::missing_json_reader(parsed.config))
+        pj::log::warning(*missing);
     std::fputs(pj::effective_text(parsed.config).c_str(), stdout);
     return std::fflush(stdout) == 0 ? pj::exit_success : pj::exit_failure;
 }

@@ -116,7 +116,8 @@ void LineMapper::map_structured(std::string_view text, std::optional<int> prefix
         if (options_.format != LineFormat::automatic)
             entry.format_error = result.reason;
         break;
-    case ReadResult::Kind::over_limit: entry.format_error = result.reason; break;
+    case ReadResult::Kind::over_limit:
+    case ReadResult::Kind::unreadable: entry.format_error = result.reason; break;
     }
 }
 

@@ -296,7 +296,7 @@ void Daemon::spawn(const Options& options) {
     // Everything the child needs is prepared here: between fork and exec only
     // async-signal-safe calls are allowed (the collector threads of other
     // daemons may be running).
-    std::vector<std::string> argv_strings{daemon_binary()};
+    std::vector<std::string> argv_strings{options.binary.value_or(daemon_binary())};
     argv_strings.insert(argv_strings.end(), options.args.begin(), options.args.end());
     std::vector<char*> argv;
     for (auto& a : argv_strings)

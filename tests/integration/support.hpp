@@ -119,6 +119,7 @@ inline constexpr std::string_view kChildPid = "<child pid>";
 
 struct Options {
     std::vector<std::string> args = {};             // argv[1..]
+    std::optional<std::string> binary = {};         // else daemon_binary()
     std::map<std::string, std::string> env = {};    // added to a cleaned environment
     bool notify_socket = true;                      // set NOTIFY_SOCKET to a test-owned socket
     int pass_fd = -1;                               // becomes fd 3 in the child (socket activation)

@@ -306,7 +306,7 @@ TEST_SUITE("cli") {
                                         "SyslogIdentifier=web",  // the instance's default
                                         "DefaultPriority=err",   // the main file
                                         "HighestPriority=crit",
-                                        "TickSec=0.5",           // web.conf over the main file
+                                        "TickSec=0.5",  // web.conf over the main file
                                         "LineMax=8K",
                                         "LogLevel=info",
                                         "Format=logfmt",  // the flag over web.conf
@@ -377,4 +377,36 @@ TEST_SUITE("cli") {
         check_refused(daemon, box, 6, {"Instance name 'two words'", "systemd-escape"});
     }
 
+    TEST_CASE(
+        "without pipejournal-json.so, Format=auto and json refuse to start (exit 5, naming it); "
+        "plain and logfmt run") {
+        // A copy of the binary, away from the module that sits beside it in the build tree.
+        TempDir elsewhere;
+        const std::string binary = elsewhere / "pipejournal";
+        std::filesystem::copy_file(daemon_binary(), binary);
+        for (const char* format : {"auto", "json"}) {
+            CAPTURE(format);
+            Sandbox box;
+            Daemon daemon(
+                {.args = box.args({std::string("--format=") + format}), .binary = binary});
+            check_refused(daemon, box, 5,
+                          {std::string("Format=") + format, "pipejournal-json.so",
+                           elsewhere.path().string()});
+        }
+        for (const char* format : {"plain", "logfmt"}) {
+            CAPTURE(format);
+            Sandbox box;
+            Daemon daemon(
+                {.args = box.args({std::string("--format=") + format}), .binary = binary});
+            CHECK_MESSAGE(daemon.wait_notify("READY=1", 5s).has_value(), daemon.describe());
+        }
+        Sandbox box;
+        Daemon check({.args = box.args({"--check-config"}), .binary = binary});
+        auto status = check.wait_exit(5s);
+        REQUIRE(status.has_value());
+        CHECK_MESSAGE((status->exited && status->code == 0), check.describe());
+        CHECK_MESSAGE(
+            check.err().find("warning: Format=auto needs the JSON reader") != std::string::npos,
+            check.describe());
+    }
 }  // TEST_SUITE

@@ -3,6 +3,7 @@
 // and counts the structured ones in STATUS=.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -11,7 +12,52 @@
 
 using namespace pjtest;
 
+namespace {
+
+// The files mapped into the process, one path a line of /proc/PID/maps.
+std::string mapped_files(pid_t pid) {
+    std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+    std::string text, line;
+    while (std::getline(maps, line))
+        if (auto slash = line.find('/'); slash != std::string::npos)
+            text += line.substr(slash) + "\n";
+    return text;
+}
+
+bool maps(pid_t pid, std::string_view name) {
+    return mapped_files(pid).find(name) != std::string::npos;
+}
+
+}  // namespace
+
 TEST_SUITE("structured" * doctest::skip(journal_socket_present())) {
+    TEST_CASE(
+        "the JSON reader (simdjson) is loaded by the first line that may be JSON, which is "
+        "mapped like every later one") {
+        Sandbox box;
+        auto [daemon, ready] = start_ready({.args = box.args()});
+        CHECK_MESSAGE(!maps(daemon->pid(), "libsimdjson"), mapped_files(daemon->pid()));
+        Fd writer = open_for_writing(box.fifo);
+        write_all(writer.get(), "plain\nnot {json}\n");
+        REQUIRE_MESSAGE(daemon->wait_out_line("<6>pipejournal: not {json}", 5s),
+                        daemon->describe());
+        CHECK_MESSAGE(!maps(daemon->pid(), "pipejournal-json.so"), mapped_files(daemon->pid()));
+        CHECK_MESSAGE(!maps(daemon->pid(), "libsimdjson"), mapped_files(daemon->pid()));
+
+        const std::string json = R"({"level":"warn","msg":"first","n":1,"a":[{"b":2}]})";
+        write_all(writer.get(), json + "\n" + json + "\n");
+        const std::string mapped = R"(<4>pipejournal: first LEVEL=warn N=1 A="{\"b\":2}")";
+        REQUIRE_MESSAGE(daemon->wait_out(
+                            [&](std::string_view out) {
+                                return out.find(mapped + "\n" + mapped + "\n") !=
+                                       std::string_view::npos;
+                            },
+                            5s),
+                        daemon->describe());
+        CHECK_MESSAGE(maps(daemon->pid(), "pipejournal-json.so"), mapped_files(daemon->pid()));
+        CHECK_MESSAGE(maps(daemon->pid(), "libsimdjson"), mapped_files(daemon->pid()));
+    }
+
     TEST_CASE("Format=auto: a JSON line becomes MESSAGE, PRIORITY and fields; others stay plain") {
         Sandbox box;
         auto [daemon, ready] = start_ready({.args = box.args({"--tick=0.2"})});
