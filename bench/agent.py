@@ -12,9 +12,11 @@ reported in the object, the driver decides what fails.
                      --multiline default|off
     agent.py idle --unit U --seconds S
     agent.py stop --unit U --fifo PATH --ident ID
+    agent.py instances --count N [--prefix NAME] [--plain-lines K]
 
 Processes are read through /proc/PID/stat (utime+stime, clock ticks), /proc/PID/schedstat
-(on-CPU ns) and /proc/PID/status (VmRSS, context switches).
+(on-CPU ns), /proc/PID/status (VmRSS, context switches) and /proc/PID/smaps_rollup (Pss,
+private memory).
 """
 from __future__ import annotations
 
@@ -528,6 +530,194 @@ def cmd_stop(args) -> dict:
             "unit_result": result, "exit_status": exit_status}
 
 
+# Instances (issue 21): N socket-activated pipejournal@NAME units, each started by its first line,
+# then given a few plain lines and one JSON line; memory read while all N run, since Pss shares
+# each page among every process mapping it and so depends on how many instances there are.
+def smaps_rollup(pid: int) -> dict:
+    """/proc/PID/smaps_rollup in KiB: Pss, Private (Private_Clean + Private_Dirty), and more."""
+    out = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if value.strip().endswith("kB"):
+                out[key] = int(value.split()[0])
+    out["Private"] = out["Private_Clean"] + out["Private_Dirty"]
+    return out
+
+
+def memory_of(pid: int) -> dict:
+    rollup = smaps_rollup(pid)
+    return {"pss_kib": rollup["Pss"], "private_kib": rollup["Private"],
+            "rss_kib": proc_status(pid)["VmRSS"], "smaps_rollup": rollup}
+
+
+def wait_for_entry(messages: list[str], ident: str, timeout: float,
+                   interval: float = 0.002) -> dict | None:
+    """Poll the journal until an entry of SYSLOG_IDENTIFIER=ident with one of these MESSAGEs is
+    there (matches on one field are ORed); the entry, or None after timeout. A new Reader each
+    time, as wait_for_message explains."""
+    end = time.monotonic() + timeout
+    while True:
+        # __REALTIME_TIMESTAMP as journald's µs, not a datetime
+        reader = journal.Reader(converters={"__REALTIME_TIMESTAMP": int})
+        for m in messages:
+            reader.add_match(MESSAGE=m)
+        reader.add_match(SYSLOG_IDENTIFIER=ident)
+        reader.seek_tail()
+        found = reader.get_previous()
+        reader.close()
+        if found:
+            return found
+        if time.monotonic() > end:
+            return None
+        time.sleep(interval)
+
+
+def unit_times(unit: str) -> dict:
+    """The unit's state and PID 1's CLOCK_MONOTONIC timestamps (µs) of its last start."""
+    props = ("ActiveState", "SubState", "MainPID", "InactiveExitTimestampMonotonic",
+             "ExecMainStartTimestampMonotonic", "ActiveEnterTimestampMonotonic")
+    out = sh("systemctl", "show", "-p", ",".join(props), unit)
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def wait_active(unit: str, timeout: float) -> dict | None:
+    """Poll until PID 1 has the unit active (for Type=notify: READY=1 received); its times."""
+    end = time.monotonic() + timeout
+    while True:
+        t = unit_times(unit)
+        if t["ActiveState"] == "active":
+            return t
+        if t["ActiveState"] == "failed" or time.monotonic() > end:
+            return None
+        time.sleep(0.005)
+
+
+def instance_json_line(name: str, tag: str) -> tuple[str, str]:
+    """A pino-like JSON line for an instance, and the MESSAGE it is mapped to."""
+    message = f"{tag} json"
+    return (f'{{"level":30,"time":1700000000000,"instance":"{name}",'
+            f'"req":{{"id":"{tag}","status":200}},"msg":"{message}"}}'), message
+
+
+def cmd_instances(args) -> dict:
+    """N instances one after the other: the first line into an inactive socket unit's FIFO starts
+    the service (timed from just before that write(2) to READY=1 and to the line's entry in the
+    journal), then more plain lines; memory of all N; then one JSON line each, memory again. Every
+    line awaited in the journal, then counted. The units are stopped and their FIFOs removed at
+    the end, whatever happened."""
+    names = [f"{args.prefix}{i:02d}" for i in range(args.count)]
+    sockets = [f"pipejournal@{n}.socket" for n in names]
+    services = [f"pipejournal@{n}.service" for n in names]
+    tag = f"{args.prefix}-{os.getpid()}"
+    m0, t_case0 = machine_busy_s(), time.monotonic()
+    result = {"count": args.count, "plain_lines": args.plain_lines, "instances": [],
+              "loadavg_before": open("/proc/loadavg").read().split()[:3]}
+    try:
+        sh("systemctl", "start", *sockets)
+        for name, service in zip(names, services):
+            inst = {"name": name, "service": service}
+            result["instances"].append(inst)
+            state = unit_times(service)["ActiveState"]
+            if state != "inactive":
+                inst["error"] = f"{service} is {state} before its first line"
+                continue
+            fifo = f"/run/pipejournal/{name}"
+            # PID 1 holds the FIFO open for reading: a non-blocking open for writing succeeds
+            # and the first write(2) is what wakes the socket unit.
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            plain = [f"{tag} {name} plain {k}" for k in range(args.plain_lines)]
+            t_mono_us, t_real_us = time.monotonic_ns() // 1000, time.time_ns() // 1000
+            os.write(fd, (plain[0] + "\n").encode())
+            first = wait_for_entry([plain[0]], name, args.timeout)
+            times = wait_active(service, args.timeout)
+            if first is None or times is None:
+                inst["error"] = (f"first line in the journal: {first is not None}, active: "
+                                 f"{times is not None}; {unit_times(service)}")
+                os.close(fd)
+                continue
+            journal_us = first["__REALTIME_TIMESTAMP"]
+            fork_us, ready_us = (int(times[k]) for k in ("ExecMainStartTimestampMonotonic",
+                                                         "ActiveEnterTimestampMonotonic"))
+            inst.update({
+                "pid": int(times["MainPID"]),
+                "write_monotonic_us": t_mono_us, "write_realtime_us": t_real_us,
+                "journal_realtime_us": journal_us, "unit_times": times,
+                # PID 1 saw the FIFO readable, ran the start job and forked the main process
+                # (InactiveExitTimestamp comes right after the fork, so it adds nothing)
+                "write_to_fork_ms": (fork_us - t_mono_us) / 1e3,
+                # fork → READY=1: the sandbox's set-up in the child, exec, the daemon's start
+                "fork_to_ready_ms": (ready_us - fork_us) / 1e3,
+                "write_to_ready_ms": (ready_us - t_mono_us) / 1e3,
+                # journald's receive time of the first line (both CLOCK_REALTIME)
+                "write_to_journal_ms": (journal_us - t_real_us) / 1e3,
+            })
+            for line in plain[1:]:
+                os.write(fd, (line + "\n").encode())
+            inst["plain_seen"] = wait_for_entry([plain[-1]], name, args.timeout) is not None
+            inst["fd"] = fd
+        active = [i for i in result["instances"] if "pid" in i]
+        for inst in active:
+            inst["memory_plain"] = memory_of(inst["pid"])
+        for inst in active:
+            inst["json_line"], inst["json_message"] = instance_json_line(inst["name"], tag)
+            os.write(inst["fd"], (inst["json_line"] + "\n").encode())
+        for inst in active:
+            # Either form, so that a line forwarded plain (whole line as MESSAGE) does not cost a
+            # timeout; it is reported as not mapped.
+            e = wait_for_entry([inst["json_message"], inst["json_line"]], inst["name"],
+                               args.timeout)
+            inst["json_seen"] = e is not None
+            inst["json_mapped"] = e is not None and e.get("MESSAGE") == inst["json_message"] \
+                and e.get("INSTANCE") == inst["name"]
+        for inst in active:
+            inst["memory_json"] = memory_of(inst["pid"])
+            inst["still_pid"] = unit_times(inst["service"])["MainPID"] == str(inst["pid"])
+        time.sleep(0.2)  # entries still on their way (none should be)
+        for inst in active:
+            inst["count"] = count_instance(inst["name"], tag, args.plain_lines,
+                                           [inst["json_message"], inst["json_line"]])
+    finally:
+        for inst in result["instances"]:
+            if "fd" in inst:
+                os.close(inst.pop("fd"))
+        # Stopping a socket stops its service (Requires=); RemoveOnStop=no keeps the FIFO, which
+        # the next case does not need.
+        sh("systemctl", "stop", *sockets, *services, check=False)
+        sh("systemctl", "reset-failed", *sockets, *services, check=False)
+        for name in names:
+            try:
+                os.unlink(f"/run/pipejournal/{name}")
+            except FileNotFoundError:
+                pass
+        # What the next case would find still running (nothing, unless a stop failed).
+        out = sh("systemctl", "list-units", "--plain", "--no-legend",
+                 "--state=active,activating,deactivating", f"pipejournal@{args.prefix}*",
+                 check=False)
+        result["left_active"] = [line.split()[0] for line in out.splitlines() if line.strip()]
+    result["seconds"] = time.monotonic() - t_case0
+    result["machine_busy_cpus"] = (machine_busy_s() - m0) / result["seconds"]
+    result["loadavg_after"] = open("/proc/loadavg").read().split()[:3]
+    return result
+
+
+def count_instance(name: str, tag: str, plain_lines: int, json_messages: list[str]) -> dict:
+    """The instance's entries of this run: each plain line and the JSON line exactly once."""
+    out = sh("journalctl", "--no-pager", "-o", "json", "--output-fields=MESSAGE",
+             f"SYSLOG_IDENTIFIER={name}")
+    messages = [json.loads(line).get("MESSAGE") for line in out.splitlines() if line.strip()]
+    # The JSON line counts once in either form (mapped, or forwarded plain as the whole line).
+    wanted = {f"{tag} {name} plain {k}": f"plain {k}" for k in range(plain_lines)}
+    wanted.update((m, "json") for m in json_messages)
+    seen = {line: 0 for line in wanted.values()}
+    for m in messages:
+        if isinstance(m, str) and m in wanted:  # a byte array is none of ours
+            seen[wanted[m]] += 1
+    return {"lost": sum(1 for n in seen.values() if n == 0),
+            "duplicates": sum(n - 1 for n in seen.values() if n > 1),
+            "entries": sum(seen.values())}
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -565,9 +755,15 @@ def main() -> None:
     s.add_argument("--unit", required=True)
     s.add_argument("--fifo", required=True)
     s.add_argument("--ident", required=True)
+    n = sub.add_parser("instances")
+    n.add_argument("--count", type=int, default=20)
+    n.add_argument("--prefix", default="benchinst")
+    n.add_argument("--plain-lines", type=int, default=3)
+    n.add_argument("--timeout", type=float, default=30, help="seconds to wait for each event")
     args = p.parse_args()
     fn = {"fresh-journal": cmd_fresh_journal, "throughput": cmd_throughput, "json": cmd_json,
-          "records": cmd_records, "idle": cmd_idle, "stop": cmd_stop}[args.cmd]
+          "records": cmd_records, "idle": cmd_idle, "stop": cmd_stop,
+          "instances": cmd_instances}[args.cmd]
     print(json.dumps(fn(args)))
 
 

@@ -15,6 +15,9 @@ project installed, and measures:
   2. start-up    exec → READY=1 (kernel timestamp on a fake NOTIFY_SOCKET), with the C++
                  sd_notify floor and the Python pattern; RSS after READY
   3. memory      VmRSS of the service after READY and after forwarding 1,000,000 lines
+     instances   N socket-activated pipejournal@NAME instances, each started by its first line:
+                 Pss, private memory and VmRSS per instance and in all (after plain lines and
+                 after a JSON line), first write → READY=1 and → the line in the journal
   4. idle        context switches and CPU over 60 s idle (WatchdogSec=10s, tick 5 s)
   5. stop        SIGTERM with a full pipe: time to exit, lines forwarded
   6. in-process  LineBuffer + LineMapper on 1 M lines, ns/line (and instructions/line)
@@ -413,6 +416,45 @@ def case_memory(c, args, failures) -> dict:
     return r
 
 
+def case_instances(c, args, failures) -> dict:
+    """args.instances pipejournal@NAME instances, socket-activated one after the other, all left
+    running while their memory is read (Pss divides shared pages among the processes that map
+    them, so it depends on N); bench/agent.py instances stops them again."""
+    agent(c, "fresh-journal")
+    r = agent(c, "instances", "--count", str(args.instances), timeout=120 + 30 * args.instances)
+    insts = r["instances"]
+    active = [i for i in insts if "pid" in i]
+    for i in insts:
+        if "error" in i:
+            failures.append(f"instances {i['name']}: never active ({i['error']})")
+        elif i["count"]["lost"] or i["count"]["duplicates"] or not i["still_pid"]:
+            failures.append(f"instances {i['name']}: {i['count']}, same process throughout: "
+                            f"{i['still_pid']}")
+    summary = {"active": len(active), "json_mapped": sum(i["json_mapped"] for i in active),
+               "lost": sum(i["count"]["lost"] for i in active),
+               "duplicates": sum(i["count"]["duplicates"] for i in active)}
+    for when in ("plain", "json"):
+        for key in ("pss_kib", "private_kib", "rss_kib"):
+            values = [i[f"memory_{when}"][key] for i in active]
+            summary[f"{key}_{when}"] = stats(values)
+            summary[f"{key}_{when}_total"] = sum(values)
+    for key in ("write_to_fork_ms", "fork_to_ready_ms", "write_to_ready_ms",
+                "write_to_journal_ms"):
+        summary[key] = stats([i[key] for i in active])
+    r["summary"] = summary
+    if r["left_active"]:
+        log(f"instances: still active after the case: {' '.join(r['left_active'])}")
+    log(f"instances: {len(active)}/{len(insts)} active; per instance Pss "
+        f"{fmt(summary['pss_kib_plain'], 0)} KiB, private {fmt(summary['private_kib_plain'], 0)} "
+        f"KiB, VmRSS {fmt(summary['rss_kib_plain'], 0)} KiB; after a JSON line Pss "
+        f"{fmt(summary['pss_kib_json'], 0)}, private {fmt(summary['private_kib_json'], 0)}, "
+        f"VmRSS {fmt(summary['rss_kib_json'], 0)} KiB; first write → READY "
+        f"{fmt(summary['write_to_ready_ms'], 2)} ms, → journal "
+        f"{fmt(summary['write_to_journal_ms'], 2)} ms; machine busy "
+        f"{r['machine_busy_cpus']:.2f} CPUs, load {' '.join(r['loadavg_before'])}")
+    return r
+
+
 def case_idle(c, args, failures) -> dict:
     c.drop_in("pipejournal.service", "50-bench-idle", "[Service]\nWatchdogSec=10s\n")
     try:
@@ -597,6 +639,13 @@ def targets(res: dict) -> list[tuple[str, str, str, bool | None]]:
                      mem["rss_ready_kib"] <= 5 * 1024))
         rows.append((f"RSS growth after {mem['lines']:,} lines ≤ 256 KiB",
                      f"{mem['growth_kib']} KiB", mem["growth_kib"] <= 256))
+    inst = res.get("instances", {}).get("summary")
+    if inst and inst["active"]:
+        plain, after = inst["private_kib_plain"], inst["private_kib_json"]
+        rows.append(("instances: private memory ≤ 512 KiB per instance (issue 21)",
+                     f"{fmt(plain, 0)} KiB after plain lines, {fmt(after, 0)} KiB after a JSON "
+                     f"line (median [min..max] of {inst['active']})",
+                     after["median"] <= 512))
     idle = res.get("idle")
     if idle:
         rows.append((f"idle {idle['seconds']:.0f} s: wake-ups ≤ tick + watchdog "
@@ -719,6 +768,51 @@ def render_records(res: dict) -> list[str]:
     return out
 
 
+def render_instances(res: dict) -> list[str]:
+    r = res.get("instances")
+    if not r:
+        return []
+    s = r["summary"]
+    n = s["active"]
+    out = [f"### 3a. Instances: {r['count']} socket-activated pipejournal@NAME, all running\n",
+           "`systemctl start pipejournal@NAME.socket` for each (the FIFO is PID 1's), then one "
+           "instance after the other: its first line written into the inactive unit's FIFO "
+           f"starts the service, {r['plain_lines'] - 1} more plain lines follow; with all "
+           "instances running, their memory is read (`/proc/PID/smaps_rollup`: Pss, private = "
+           "Private_Clean + Private_Dirty; `/proc/PID/status`: VmRSS), then each gets one JSON "
+           "line (`Format=auto`, the default) and memory is read again. Every line awaited in "
+           "the journal, then counted. Pss divides each shared page among the processes that map "
+           "it, so it depends on how many instances run; summed over all instances it is what "
+           "they cost together, while summed VmRSS counts every shared page once per instance. "
+           f"Per instance: median [min..max] of {n}.\n",
+           "| memory KiB | Pss | private | VmRSS | Pss, after a JSON line | private, after a JSON "
+           "line | VmRSS, after a JSON line |",
+           "|---|---|---|---|---|---|---|"]
+    keys = ("pss_kib", "private_kib", "rss_kib")
+    out.append("| per instance | " + " | ".join(fmt(s[f"{k}_{w}"], 0) for w in ("plain", "json")
+                                                for k in keys) + " |")
+    out.append(f"| all {n} | " + " | ".join(f"{s[f'{k}_{w}_total']:,}" for w in ("plain", "json")
+                                             for k in keys) + " |")
+    out += ["",
+            "Start-up from the first write: CLOCK_MONOTONIC and CLOCK_REALTIME read just before "
+            "the write(2) of the first line, against PID 1's ExecMainStartTimestamp (the socket "
+            "unit triggered, the start job run, the main process forked) and "
+            "ActiveEnterTimestamp (READY=1 taken), and against the first line's "
+            "`__REALTIME_TIMESTAMP` (journald's receive time). Fork → READY=1 holds the "
+            "sandbox's set-up in the child (namespaces, mounts, seccomp) before the exec: "
+            "compare case 2's exec → READY=1. Instances start one after the other, never "
+            "two at once.\n",
+            "| write → fork ms | fork → READY=1 ms | write → READY=1 ms | write → line in "
+            "the journal ms | JSON lines mapped | lost | machine |",
+            "|---|---|---|---|---|---|---|",
+            f"| {fmt(s['write_to_fork_ms'], 2)} | {fmt(s['fork_to_ready_ms'], 2)} "
+            f"| {fmt(s['write_to_ready_ms'], 2)} | {fmt(s['write_to_journal_ms'], 2)} "
+            f"| {s['json_mapped']}/{n} | {s['lost']} | {r['machine_busy_cpus']:.2f} CPUs busy "
+            f"over {r['seconds']:.1f} s, load average {' '.join(r['loadavg_before'])} |",
+            ""]
+    return out
+
+
 def render(res: dict) -> str:
     out = []
     meta = res["meta"]
@@ -823,6 +917,7 @@ def render(res: dict) -> str:
         out.append(f"| {mem['rss_ready_kib']} KiB | {mem['rss_after_kib']} KiB | {mem['lines']:,} "
                    f"| {mem['growth_kib']} KiB | {mem['hwm_after_kib']} KiB | {mem['count']['lost']} |")
         out.append(f"\n({mem['lines']:,} lines at {mem['lines'] / mem['seconds']:,.0f} lines/s)\n")
+    out.extend(render_instances(res))
     idle = res.get("idle")
     if idle:
         out.append(f"## 4. Idle: pipejournal.service, tick 5 s, WatchdogSec=10s, "
@@ -892,8 +987,8 @@ def main() -> int:
     p.add_argument("--build-dir", default="/tmp/build-bench", type=Path)
     p.add_argument("--results", default=BENCH / "results", type=Path)
     p.add_argument("--cases",
-                   default="throughput,defaults,instructions,json,records,startup,memory,idle,"
-                           "stop,inprocess",
+                   default="throughput,defaults,instructions,json,records,startup,memory,"
+                           "instances,idle,stop,inprocess",
                    help="comma-separated subset")
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--senders", default="",
@@ -906,6 +1001,8 @@ def main() -> int:
     p.add_argument("--records-lines", type=int, default=200_000)
     p.add_argument("--startup-runs", type=int, default=21)
     p.add_argument("--memory-lines", type=int, default=1_000_000)
+    p.add_argument("--instances", type=int, default=20,
+                   help="instances: how many pipejournal@NAME run at once (also with --quick)")
     p.add_argument("--idle-seconds", type=float, default=60)
     p.add_argument("--stop-runs", type=int, default=10)
     p.add_argument("--inprocess-lines", type=int, default=1_000_000)
@@ -946,7 +1043,8 @@ def main() -> int:
             for case in container_cases:
                 fn = {"throughput": case_throughput, "json": case_json,
                       "records": case_records, "startup": case_startup,
-                      "memory": case_memory, "idle": case_idle, "stop": case_stop}[case]
+                      "memory": case_memory, "instances": case_instances,
+                      "idle": case_idle, "stop": case_stop}[case]
                 log(f"case {case}")
                 res[case] = fn(c, args, failures)
     if "defaults" in cases:
