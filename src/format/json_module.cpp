@@ -64,8 +64,10 @@ std::vector<std::string> search_path() {
 Location locate() {
     if (pipejournal_json_module)
         return {Location::Kind::linked_in, {}};
+    std::vector<std::string> directories = search_path();
+    directories.emplace_back(PJ_JSON_MODULE_DIR);
     std::string searched;
-    for (const std::string& directory : search_path()) {
+    for (const std::string& directory : directories) {
         std::string path = directory + "/" PJ_JSON_MODULE_FILE;
         if (access(path.c_str(), R_OK) == 0)
             return {Location::Kind::file, std::move(path)};

@@ -8,8 +8,9 @@ struct pj_json_module;
 
 namespace pj::json_module {
 
-// Where the module is, looked for where dlopen() would look from this program (its RUNPATH: the
-// build tree when run from there, the package's private directory when installed). Nothing is
+// Where the module is: looked for where dlopen() would look from this program (its RUNPATH, which
+// names the build tree when run from there; LD_LIBRARY_PATH; the system's library directories),
+// then in the package's private directory (PJ_JSON_MODULE_DIR), where it is installed. Nothing is
 // loaded.
 struct Location {
     enum class Kind {
