@@ -159,8 +159,23 @@ def agent(c: harness.Container, *args: str, timeout: float = 600) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def prepare_destdir(build: Path) -> Path:
-    """meson install into BUILD/bench-destdir, plus the bench programs in TOOLS."""
+#: --baseline: another build's pipejournal, as the instance pipejournal@benchbase, side by side
+BASELINE = "pipejournal (baseline)"
+
+
+def add_baseline() -> None:
+    """The sender BASELINE: pipejournal@benchbase.service running TOOLS/pipejournal-baseline (the
+    binary of another build, e.g. the commit before a change), everything else as pipejournal's:
+    the two run interleaved in the same rounds, so their ratio is paired."""
+    SENDERS[BASELINE] = dict(unit="pipejournal@benchbase.service",
+                             fifo="/run/pipejournal/benchbase", ident="benchbase")
+    UNITS["/etc/systemd/system/pipejournal@benchbase.service.d/50-baseline.conf"] = (
+        f"[Service]\nExecStart=\nExecStart={TOOLS}/pipejournal-baseline\n")
+
+
+def prepare_destdir(build: Path, baseline: Path | None = None) -> Path:
+    """meson install into BUILD/bench-destdir, plus the bench programs in TOOLS (and the
+    baseline's binary as TOOLS/pipejournal-baseline)."""
     dest = build / "bench-destdir"
     if dest.exists():
         shutil.rmtree(dest)
@@ -172,6 +187,9 @@ def prepare_destdir(build: Path) -> Path:
     for name in ("agent.py", "py_forwarder.py"):
         shutil.copy2(BENCH / name, tools / name)
     shutil.copy2(build / "bench" / "pj-bench-ceiling-json", tools / "pj-bench-ceiling-json")
+    if baseline is not None:
+        shutil.copy2(baseline / "src" / "pipejournal" if baseline.is_dir() else baseline,
+                     tools / "pipejournal-baseline")
     return dest
 
 
@@ -206,6 +224,11 @@ def case_throughput(c, args, failures) -> dict:
     summary = {}
     ceiling = runs.get("ceiling (C)", [])
     cat = runs.get("systemd-cat", [])
+    base = runs.get(BASELINE, [])
+    for rs in runs.values():
+        for r in rs:
+            # journald's busy share of the run: how much of the wall-clock time it spent on CPU
+            r["journald_busy"] = cpu_us(r["journald"]) / 1e6 / r["seconds"]
     for name, rs in runs.items():
         # Each sender against the ceiling run next to it in the same round: both saw the same
         # machine, so the ratio is steadier than the ratio of medians when the machine is noisy.
@@ -219,6 +242,12 @@ def case_throughput(c, args, failures) -> dict:
                                               if c["journald_us_per_line"] > 0]),
             "vs_ceiling": stats(paired),
             "cpu_vs_ceiling": stats(paired_cpu),
+            "journald_busy": stats([r["journald_busy"] for r in rs]),
+            "busy_vs_systemd_cat": stats([r["journald_busy"] / c["journald_busy"]
+                                          for r, c in zip(rs, cat) if c["journald_busy"] > 0]),
+            "vs_baseline": stats([r["lines_per_s"] / b["lines_per_s"] for r, b in zip(rs, base)]),
+            "cpu_vs_baseline": stats([r["sender_us_per_line"] / b["sender_us_per_line"]
+                                      for r, b in zip(rs, base) if b["sender_us_per_line"] > 0]),
             "other_cpu_s": stats([r["other_cpu_s"] for r in rs]),
             "lines_per_s": stats([r["lines_per_s"] for r in rs]),
             "sender_us_per_line": stats([r["sender_us_per_line"] for r in rs]),
@@ -606,6 +635,20 @@ def targets(res: dict) -> list[tuple[str, str, str, bool | None]]:
         rows.append(("own CPU/line ≤ 1.15× ceiling",
                      f"{fmt(pj['cpu_vs_ceiling'], 2)}× paired ({pj['sender_us_per_line']['median']:.2f}"
                      f" vs {ce['sender_us_per_line']['median']:.2f} µs/line)", cpu <= 1.15))
+    if tp and "pipejournal" in tp and "systemd-cat" in tp:
+        pj = tp["pipejournal"]
+        rows.append(("native: journald busy ≥ 0.98× systemd-cat's",
+                     f"{fmt(pj['busy_vs_systemd_cat'], 2)}× paired (medians "
+                     f"{pj['journald_busy']['median']:.2f} vs "
+                     f"{tp['systemd-cat']['journald_busy']['median']:.2f})",
+                     pj["busy_vs_systemd_cat"]["median"] >= 0.98))
+    if tp and "pipejournal" in tp and tp["pipejournal"]["cpu_vs_baseline"]["n"]:
+        pj = tp["pipejournal"]
+        rows.append(("native: own CPU/line ≤ 0.6× the baseline's",
+                     f"{fmt(pj['cpu_vs_baseline'], 2)}× paired "
+                     f"({pj['sender_us_per_line']['median']:.2f} vs "
+                     f"{tp[BASELINE]['sender_us_per_line']['median']:.2f} µs/line)",
+                     pj["cpu_vs_baseline"]["median"] <= 0.6))
     if tp and "pipejournal stream" in tp and "systemd-cat" in tp:
         st, cat = tp["pipejournal stream"], tp["systemd-cat"]
         rows.append(("stream: lines/s ≥ 0.95× systemd-cat, 0 lost",
@@ -835,15 +878,25 @@ def render(res: dict) -> str:
                    f"{tp['rounds']} rounds; median [min..max]. CPU over the run from "
                    "/proc/PID/schedstat (on-CPU time in ns; utime+stime ticks of /proc/PID/stat "
                    "where it is missing).\n")
+        baseline = any(s["vs_baseline"]["n"] for s in tp["summary"].values())
         out.append("| sender | lines/s | × ceiling (paired) | × systemd-cat (paired) "
-                   "| sender CPU µs/line | journald CPU µs/line | lost | other CPU s |")
-        out.append("|---|---|---|---|---|---|---|---|")
+                   "| sender CPU µs/line | journald CPU µs/line | journald busy "
+                   "| busy × systemd-cat (paired) |"
+                   + (" × baseline: lines/s, sender CPU (paired) |" if baseline else "")
+                   + " lost | other CPU s |")
+        out.append("|---|---|---|---|---|---|---|---|" + ("---|" if baseline else "") + "---|---|")
         for name, s in tp["summary"].items():
             out.append(f"| {name} | {fmt(s['lines_per_s'], 0)} | {fmt(s['vs_ceiling'], 2)} "
                        f"| {fmt(s['vs_systemd_cat'], 2)} "
                        f"| {fmt(s['sender_us_per_line'], 2)} "
-                       f"| {fmt(s['journald_us_per_line'], 2)} | {s['lost']} "
-                       f"| {fmt(s['other_cpu_s'], 1)} |")
+                       f"| {fmt(s['journald_us_per_line'], 2)} "
+                       f"| {fmt(s['journald_busy'], 2)} | {fmt(s['busy_vs_systemd_cat'], 2)} "
+                       + (f"| {fmt(s['vs_baseline'], 2)}, {fmt(s['cpu_vs_baseline'], 2)} "
+                          if baseline else "")
+                       + f"| {s['lost']} | {fmt(s['other_cpu_s'], 1)} |")
+        out.append("")
+        out.append("journald busy: its CPU time over the run's wall-clock time (lines/s × its "
+                   "µs per entry); 1.00 is a journald that never waits for entries.")
         out.append("")
         out.append("× ceiling / × systemd-cat (paired): each run divided by the ceiling's or "
                    "systemd-cat's run of the same round. "
@@ -995,6 +1048,9 @@ def main() -> int:
                    help="throughput: the senders to run, ';' between names (they hold commas), "
                         "e.g. 'pipejournal;pipejournal, no LogExtraFields' (default: all)")
     p.add_argument("--lines", type=int, default=200_000)
+    p.add_argument("--baseline", type=Path, default=None,
+                   help="throughput: another build directory (or its pipejournal binary), run as "
+                        f"the sender '{BASELINE}' beside the others, paired per round")
     # More than journald's default limit lets through (10,000 per 30 s × up to 3.75), even --quick
     p.add_argument("--defaults-lines", type=int, default=200_000)
     p.add_argument("--json-lines", type=int, default=100_000)
@@ -1032,8 +1088,10 @@ def main() -> int:
     failures: list[str] = []
     res: dict = {"failures": failures}
     build = args.build_dir.resolve()
+    if args.baseline is not None:
+        add_baseline()
     container_cases = [x for x in cases if x not in ("inprocess", "defaults", "instructions")]
-    dest = (prepare_destdir(build)
+    dest = (prepare_destdir(build, args.baseline)
             if container_cases or "defaults" in cases or "instructions" in cases else None)
     if container_cases:
         log(f"booting the container (destdir {dest})")

@@ -82,8 +82,8 @@ int Socket::connect_socket() noexcept {
     UniqueFd fd(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!fd)
         return -errno;
-    // Room for large entries in one datagram; the kernel caps it at wmem_max. Best effort.
-    int buffer = 8 * 1024 * 1024;
+    // Our own buffer, not journald's queue, is what fills: see send_buffer_bytes. Best effort.
+    int buffer = send_buffer_bytes;
     (void)setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
     auto size = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path_.size() + 1);
     if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), size) < 0)

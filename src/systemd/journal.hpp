@@ -62,6 +62,15 @@ int decode(std::string_view wire, std::vector<std::pair<std::string, std::string
 
 inline constexpr const char* default_socket_path = "/run/systemd/journal/socket";
 
+// SO_SNDBUF of the socket (the kernel doubles it: 256 KiB of skb memory, about 340 entries of 100
+// bytes at 768 bytes each). Smaller than what journald's queue holds (max_dgram_qlen=512 datagrams
+// of at least 768 bytes, 384 KiB), so a sender that outpaces journald is stopped by its own buffer:
+// EPOLLOUT comes once three quarters of it are read, a wake-up per ~250 entries. libsystemd's
+// 8 MiB left journald's queue length as the limit, and each datagram journald read woke us for
+// one more (docs/design.md "Transports (sinks)" has the measurements). Entries larger than the
+// buffer go in a memfd.
+inline constexpr int send_buffer_bytes = 128 * 1024;
+
 // A datagram socket connected to journald, non-blocking. Unlike sd_journal_sendv(3), which
 // returns success when the socket is missing and blocks without limit on a journald that does not
 // read, send() reports every failure and never waits: -EAGAIN when journald's queue is full (wait

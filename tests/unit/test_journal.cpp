@@ -1,17 +1,22 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -194,10 +199,127 @@ TEST_CASE(
     pollfd waiting{socket.fd(), POLLOUT, 0};
     CHECK(poll(&waiting, 1, 0) == 0);                          // full: not writable
     CHECK(journald.receive() == "MESSAGE=" + message + "\n");  // what was queued is intact
-    for (int i = 0; i < sent / 2; ++i)
+    for (int i = 0; i < sent * 3 / 4; ++i)  // EPOLLOUT once at most a quarter is queued
         journald.receive();
     CHECK(poll(&waiting, 1, 1000) == 1);  // journald read: writable again
     CHECK(socket.send(entry) == 0);
+}
+
+TEST_CASE("journal socket: SO_SNDBUF is send_buffer_bytes, below what journald's queue holds") {
+    Receiver journald;
+    pj::journal::Socket socket(journald.path);
+    std::array<Field, 1> entry = {{{"MESSAGE", "x"}}};
+    REQUIRE(socket.send(entry) == 0);
+    int size = 0;
+    socklen_t length = sizeof size;
+    REQUIRE(getsockopt(socket.fd(), SOL_SOCKET, SO_SNDBUF, &size, &length) == 0);
+    int wmem_max = 0;
+    if (FILE* f = std::fopen("/proc/sys/net/core/wmem_max", "r")) {
+        CHECK(std::fscanf(f, "%d", &wmem_max) == 1);
+        std::fclose(f);
+    }
+    // The kernel doubles what it is asked for, up to wmem_max.
+    CHECK(size == 2 * std::min(pj::journal::send_buffer_bytes, wmem_max));
+    // journald's queue: 512 datagrams (systemd's max_dgram_qlen), each at least 768 bytes of skb.
+    CHECK(2 * pj::journal::send_buffer_bytes < 512 * 768);
+}
+
+namespace {
+
+// In a network namespace of its own whose max_dgram_qlen is systemd's 512 (the namespace
+// journald's socket is made in when systemd boots): fills the socket with entries until EAGAIN,
+// then reads like journald. 0 when our own buffer stopped the sender (fewer than 512 entries in
+// flight), one datagram read did not make the socket writable, EPOLLOUT came only after most of
+// the buffer was read, and every entry arrived once, in order; 77 when the namespace cannot be
+// had (not root); another number says which check failed.
+int fill_and_drain_with_journalds_queue() {
+    if (unshare(CLONE_NEWNET) < 0)
+        return 77;
+    if (FILE* f = std::fopen("/proc/sys/net/unix/max_dgram_qlen", "w")) {
+        bool written = std::fputs("512\n", f) >= 0;
+        if (std::fclose(f) != 0 || !written)
+            return 77;
+    } else {
+        return 77;
+    }
+    char name[] = "/tmp/pj-journal-XXXXXX";
+    if (!mkdtemp(name))
+        return 10;
+    const std::string path = std::string(name) + "/socket";
+    int result = 0;
+    {
+        int receiver = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::strcpy(address.sun_path, path.c_str());
+        if (bind(receiver, reinterpret_cast<sockaddr*>(&address), sizeof address) < 0)
+            return 11;
+        pj::journal::Socket socket(path);
+        std::string message;
+        int sent = 0, r = 0;
+        for (; sent < 10'000; ++sent) {
+            message = "entry " + std::to_string(sent) + " " + std::string(80, 'x');
+            std::array<Field, 2> entry = {{{"MESSAGE", message}, {"PRIORITY", "6"}}};
+            if ((r = socket.send(entry)) != 0)
+                break;
+        }
+        int received = 0;
+        auto receive_one = [&] {
+            char data[512];
+            ssize_t n = recv(receiver, data, sizeof data, 0);
+            std::string expected = "MESSAGE=entry " + std::to_string(received) + " ";
+            if (n <= 0 ||
+                std::string_view(data, static_cast<std::size_t>(n)).substr(0, expected.size()) !=
+                    expected)
+                return false;
+            ++received;
+            return true;
+        };
+        pollfd waiting{socket.fd(), POLLOUT, 0};
+        if (r != -EAGAIN)
+            result = 1;
+        else if (sent >= 512)
+            result = 2;  // journald's queue, not our buffer, stopped us
+        else if (!receive_one() || poll(&waiting, 1, 0) != 0)
+            result = 3;  // one datagram read woke the sender
+        else {
+            while (poll(&waiting, 1, 0) == 0 && received < sent)
+                if (!receive_one()) {
+                    result = 4;
+                    break;
+                }
+            if (result == 0 && received < sent / 2)
+                result = 5;  // woken while more than half the buffer was still queued
+            while (result == 0 && received < sent)
+                if (!receive_one())
+                    result = 6;
+        }
+        close(receiver);
+    }
+    unlink(path.c_str());
+    rmdir(name);
+    return result;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "journal socket: with journald's queue of 512, our own buffer stops the sender and EPOLLOUT "
+    "comes once most of it is read, not per datagram") {
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0)
+        _exit(fill_and_drain_with_journalds_queue());
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        MESSAGE("skipped: no network namespace of our own (needs root)");
+        return;
+    }
+    CHECK_MESSAGE(
+        WEXITSTATUS(status) == 0,
+        "check " << WEXITSTATUS(status) << " of fill_and_drain_with_journalds_queue() failed");
 }
 
 TEST_CASE("journal socket: connected once; a peer that goes away is connected to again") {
