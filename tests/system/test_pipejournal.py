@@ -1988,6 +1988,9 @@ class T17Findings(SocketFirst):
     the pipe when PID 1 closed it."""
 
     RESTARTS = 3
+    #: The holder writes unpaced through three socket restarts: over a million lines, which the
+    #: volatile journal must keep (its default, a tenth of /run, rotated the first 271,765 away).
+    journald_conf = {"RuntimeMaxUse": "3G"}
 
     def start_appender(self, prefix: str) -> tuple[harness.subprocess.Popen, str]:
         stopfile = f"/run/pj-stop-{prefix}"
