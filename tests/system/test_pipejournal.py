@@ -2497,6 +2497,22 @@ class T30DebPackage(Scenario):
                              "_SYSTEMD_UNIT": SERVICE, "_UID": user[2],
                              "_EXE": "/usr/bin/pipejournal"},
                     "the line forwarded by the packaged daemon, as user pipejournal", seen)
+        # The JSON reader is the package's private module, loaded by the first JSON line only.
+        pid = c.prop(SERVICE, "MainPID")
+
+        def maps() -> str:
+            return c.run("cat", f"/proc/{pid}/maps").stdout
+
+        self.expect("pipejournal-json.so" not in maps(),
+                    "the JSON reader not loaded before a JSON line", "mapped")
+        c.write_file(FIFO, f'{{"level":"warn","msg":"json from the package {tag}","n":1}}\n')
+        entry = self.wait_forwarded(1, f"MESSAGE=json from the package {tag}")[0]
+        mapped = (entry.get("PRIORITY"), entry.get("N"), entry.get("LEVEL"))
+        self.expect(mapped == ("4", "1", "warn"), "a JSON line mapped by the packaged daemon",
+                    entry)
+        module = {line.split()[-1] for line in maps().splitlines() if "pipejournal-json" in line}
+        self.expect(module == {"/usr/lib/x86_64-linux-gnu/pipejournal/pipejournal-json.so"},
+                    "the JSON reader loaded from the package's private directory", module)
 
         # -- man -----------------------------------------------------------------------------
         env = {"MANPAGER": "cat", "MANWIDTH": "100"}
