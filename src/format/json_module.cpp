@@ -87,14 +87,11 @@ const pj_json_module* load(std::string& error) {
         std::string error;
     } loaded = [] {
         Loaded result;
-        if (pipejournal_json_module) {
-            result.module = pipejournal_json_module();
-            return result;
-        }
         Location location = locate();
-        if (location.kind == Location::Kind::missing) {
-            result.error = location.text;
-            return result;
+        switch (location.kind) {
+        case Location::Kind::linked_in: result.module = pipejournal_json_module(); return result;
+        case Location::Kind::missing: result.error = location.text; return result;
+        case Location::Kind::file: break;
         }
         void* handle = dlopen(location.text.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (!handle) {

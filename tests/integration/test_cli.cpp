@@ -409,4 +409,25 @@ TEST_SUITE("cli") {
             check.err().find("warning: Format=auto needs the JSON reader") != std::string::npos,
             check.describe());
     }
+
+    TEST_CASE(
+        "a pipejournal-json.so that cannot be loaded: JSON lines go on as plain text, none "
+        "lost") {
+        // Beside a copy of the binary (its build-tree RUNPATH is $ORIGIN): found at start-up,
+        // refused by dlopen() at the first JSON line.
+        TempDir elsewhere;
+        const std::string binary = elsewhere / "pipejournal";
+        std::filesystem::copy_file(daemon_binary(), binary);
+        write_file(elsewhere / "pipejournal-json.so", "not an ELF file\n");
+        Sandbox box;
+        auto [daemon, ready] = start_ready({.args = box.args(), .binary = binary});
+        Fd writer = open_for_writing(box.fifo);
+        write_all(writer.get(), "{\"msg\":\"first\"}\n{\"msg\":\"second\"}\nplain\n");
+        REQUIRE_MESSAGE(daemon->wait_out_line("<6>pipejournal: plain", 5s), daemon->describe());
+        std::vector<std::string> expected{R"(<6>pipejournal: {"msg":"first"})",
+                                          R"(<6>pipejournal: {"msg":"second"})",
+                                          "<6>pipejournal: plain"};
+        CHECK(daemon->out_lines() == expected);
+        CHECK_MESSAGE(daemon->running(), daemon->describe());
+    }
 }  // TEST_SUITE
