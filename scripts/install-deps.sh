@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 packages=(
   # build
   g++ meson ninja-build pkg-config cmake
+  # the linker that places pipejournal's start-up code side by side (src/startup.order)
+  lld
   libsystemd-dev libspdlog-dev libfmt-dev libsimdjson-dev systemd
   # man pages (pipejournal(8), pipejournal.conf(5)) and their checks
   scdoc mandoc man-db

@@ -7,13 +7,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <system_error>
 #include <utility>
 
 #include "log.hpp"
+#include "numbers.hpp"
 #include "status.hpp"
 
 namespace pj {
@@ -32,9 +32,7 @@ constexpr uint64_t report_interval_usec = 10'000'000;  // trouble is logged at m
 constexpr uint64_t cut_line_wait_usec = 500'000;
 
 std::string seconds_text(uint64_t usec) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(usec) / 1e6);
-    return text;
+    return with_tenths(usec, 1'000'000) + " s";
 }
 
 // "the journal" → "The journal", for the start of a sentence.

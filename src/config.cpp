@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -17,6 +18,7 @@
 #include "errors.hpp"
 #include "fd.hpp"
 #include "hex.hpp"
+#include "numbers.hpp"
 
 namespace pj {
 namespace {
@@ -118,11 +120,7 @@ struct ModeValue {
             return std::nullopt;
         return static_cast<mode_t>(*mode);
     }
-    std::string show(type mode) const {
-        char text[8];
-        std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode));
-        return text;
-    }
+    std::string show(type mode) const { return octal_mode(mode); }
     std::string expected() const { return "an octal mode 0000.." + show(max); }
 };
 
@@ -543,17 +541,22 @@ std::optional<std::string> read_text_file(const std::string& path) {
     // A character device is allowed so that --config=/dev/null means "no settings".
     if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
         throw ConfigError("Config file " + path + " is not a regular file");
+    // Reads sized by fstat: a regular file comes whole in one, the next one sees its end.
+    const std::size_t read_size = std::min<std::size_t>(
+        S_ISREG(st.st_mode) ? static_cast<std::size_t>(st.st_size) + 1 : 4096, config_file_max + 1);
     std::string text;
-    char chunk[4096];
     for (;;) {
-        ssize_t n = read(fd.get(), chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
+        const std::size_t had = text.size();
+        text.resize(had + read_size);
+        ssize_t n = read(fd.get(), text.data() + had, read_size);
+        const int error = errno;
+        text.resize(had + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+        if (n < 0 && error == EINTR)
             continue;
         if (n < 0)
-            throw ConfigError("Failed to read config file " + path + ": " + std::strerror(errno));
+            throw ConfigError("Failed to read config file " + path + ": " + std::strerror(error));
         if (n == 0)
             return text;
-        text.append(chunk, static_cast<std::size_t>(n));
         if (text.size() > config_file_max)
             throw ConfigError("Config file " + path + " is larger than " +
                               std::to_string(config_file_max / kib) + " KiB");

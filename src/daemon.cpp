@@ -6,12 +6,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
-#include <cstdio>
 #include <cstring>
 
 #include "errors.hpp"
 #include "format/json_module.hpp"
 #include "log.hpp"
+#include "numbers.hpp"
 #include "status.hpp"
 #include "systemd/clock.hpp"
 #include "systemd/journal.hpp"
@@ -31,12 +31,6 @@ void tell_manager(const std::string& message) {
 }
 
 constexpr uint64_t own_entries_grace_usec = 500'000;
-
-std::string octal(mode_t mode) {
-    char text[8];
-    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode));
-    return text;
-}
 
 }  // namespace
 
@@ -134,9 +128,10 @@ std::unique_ptr<Channel> Daemon::open_channel(std::vector<PassedFd>& passed) {
     } else {
         fifo = Fifo::open_or_create(config_.fifo_path, config_.fifo_mode);
         if (fifo->origin() == Fifo::Origin::created)
-            log::info(log::id::fifo_created,
-                      "Created FIFO " + fifo->path() + " with mode " + octal(config_.fifo_mode),
-                      {{"PIPEJOURNAL_FIFO", fifo->path()}});
+            log::info(
+                log::id::fifo_created,
+                "Created FIFO " + fifo->path() + " with mode " + octal_mode(config_.fifo_mode),
+                {{"PIPEJOURNAL_FIFO", fifo->path()}});
         else
             log::info(log::id::fifo_adopted,
                       "Using existing FIFO " + fifo->path() + " (it stays when we stop)",
@@ -153,12 +148,13 @@ std::unique_ptr<Channel> Daemon::open_channel(std::vector<PassedFd>& passed) {
             break;
         }
     std::unique_ptr<Sink> sink;
-    if (journal::socket_present() && config_.transport == Transport::stream) {
+    const bool journal_present = journal::socket_present();
+    if (journal_present && config_.transport == Transport::stream) {
         auto stream = std::make_unique<StreamSink>(StreamSink::Options{.keep_in_store = true});
         if (kept)
             stream->adopt(std::move(kept->fd), *StreamSink::identifier_in(kept->name));
         sink = std::move(stream);
-    } else if (journal::socket_present()) {
+    } else if (journal_present) {
         sink = std::make_unique<NativeSink>();
     } else {
         log::warning(log::id::journal_unavailable,

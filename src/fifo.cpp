@@ -1,17 +1,19 @@
 #include "fifo.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
 
 #include "errors.hpp"
+#include "numbers.hpp"
 
 namespace pj {
 namespace {
@@ -28,12 +30,6 @@ std::string describe(mode_t mode) {
     }
 }
 
-std::string octal(mode_t mode) {
-    char text[8];
-    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
-    return text;
-}
-
 [[noreturn]] void fail(const std::string& what, const std::string& path, int error,
                        ExitStatus status = exit_failure) {
     throw StartupError(what + " " + path + ": " + std::strerror(error), error, status);
@@ -43,10 +39,26 @@ std::string octal(mode_t mode) {
     throw StartupError("Refusing to use " + path + ": " + why, EEXIST, exit_not_configured);
 }
 
+// The directory that holds path's last component in one call, when it exists and nothing on the
+// way is a symbolic link: what the walk below makes sure of one component at a time, with two
+// calls each (openat2(2), Linux 5.6). Anything else (a directory to create, a link to refuse, an
+// older kernel) is left to the walk, which creates and explains.
+UniqueFd open_existing_parent(const std::string& path) {
+    const std::string parent = path.substr(0, path.rfind('/'));
+    struct open_how how {};
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_SYMLINKS;
+    long fd =
+        syscall(SYS_openat2, AT_FDCWD, parent.empty() ? "/" : parent.c_str(), &how, sizeof how);
+    return UniqueFd(fd >= 0 ? static_cast<int>(fd) : -1);
+}
+
 // Opens the directory that holds path's last component, walking from / one component at a time
 // with O_NOFOLLOW, creating missing directories (0755) as systemd does for ListenFIFO=. A symbolic
 // link anywhere on the way is refused: what the path names must not change under us.
 UniqueFd open_parent(const std::string& path) {
+    if (UniqueFd existing = open_existing_parent(path))
+        return existing;
     UniqueFd dir(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!dir)
         fail("Failed to open", "/", errno);
@@ -132,9 +144,9 @@ Fifo Fifo::open_or_create(const std::string& path, mode_t mode) {
     } else if (st.st_uid != geteuid() || st.st_gid != getegid() || (st.st_mode & 07777) != mode) {
         // Whoever owns it can read our writers' lines, or make us read theirs.
         refuse(path, "the FIFO there belongs to uid " + std::to_string(st.st_uid) + " gid " +
-                         std::to_string(st.st_gid) + " with mode " + octal(st.st_mode) +
+                         std::to_string(st.st_gid) + " with mode " + octal_mode(st.st_mode) +
                          ", not to us (uid " + std::to_string(geteuid()) + " gid " +
-                         std::to_string(getegid()) + ") with mode " + octal(mode) +
+                         std::to_string(getegid()) + ") with mode " + octal_mode(mode) +
                          " (remove it, or let pipejournal.socket create it)");
     }
     return Fifo(std::move(fd), path, origin, st);

@@ -1,23 +1,23 @@
 #include "status.hpp"
 
-#include <cstdio>
 #include <iterator>
 
 #include "log.hpp"
+#include "numbers.hpp"
 
 namespace pj {
 
 std::string human_bytes(uint64_t bytes) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes);
+    uint64_t divisor = 1;
     std::size_t unit = 0;
-    while (value >= 1024 && unit + 1 < std::size(units)) {
-        value /= 1024;
+    while (bytes / divisor >= 1024 && unit + 1 < std::size(units)) {
+        divisor *= 1024;
         ++unit;
     }
-    char text[32];
-    std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
-    return text;
+    if (unit == 0)
+        return std::to_string(bytes) + " B";
+    return with_tenths(bytes, divisor) + " " + units[unit];
 }
 
 namespace {

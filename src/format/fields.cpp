@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
-#include <cstdio>
 
 namespace pj {
 namespace {
@@ -118,19 +117,27 @@ void append_field_name(std::string& out, std::string_view sanitized) {
 }
 
 FieldBuilder::KeyList FieldBuilder::make_key_list(const FormatOptions& options) {
+    // Lengths 0..63 each have their group; 64 and longer share the last one. A counting sort:
+    // one pass to size the groups, one to place the keys (message keys first within a group).
+    auto group = [](std::string_view key) { return std::min<std::size_t>(key.size(), 64); };
+    const std::size_t total = std::min<std::size_t>(
+        options.message_keys.size() + options.priority_keys.size(), UINT16_MAX);
     KeyList list;
-    // Lengths 0..63 each have their group; 64 and longer share the last one.
-    auto group = [](std::size_t size) { return std::min<std::size_t>(size, 64); };
-    for (std::size_t g = 0; g <= 64; ++g) {
-        list.starts[g] = static_cast<std::uint16_t>(list.by_length.size());
-        for (bool is_message : {true, false}) {
-            const auto& keys = is_message ? options.message_keys : options.priority_keys;
-            for (std::size_t i = 0; i < keys.size() && list.by_length.size() < UINT16_MAX; ++i)
-                if (group(keys[i].size()) == g)
-                    list.by_length.push_back({keys[i], is_message, static_cast<int>(i)});
-        }
+    std::array<std::uint16_t, 66> next{};
+    std::size_t counted = 0;
+    for (const auto* keys : {&options.message_keys, &options.priority_keys})
+        for (std::size_t i = 0; i < keys->size() && counted < total; ++i, ++counted)
+            ++next[group((*keys)[i]) + 1];
+    for (std::size_t g = 1; g <= 65; ++g)
+        next[g] = static_cast<std::uint16_t>(next[g] + next[g - 1]);
+    list.starts = next;
+    list.by_length.resize(counted);
+    counted = 0;
+    for (bool is_message : {true, false}) {
+        const auto& keys = is_message ? options.message_keys : options.priority_keys;
+        for (std::size_t i = 0; i < keys.size() && counted < total; ++i, ++counted)
+            list.by_length[next[group(keys[i])]++] = {keys[i], is_message, static_cast<int>(i)};
     }
-    list.starts[65] = static_cast<std::uint16_t>(list.by_length.size());
     return list;
 }
 
@@ -330,9 +337,7 @@ bool FieldBuilder::trim() noexcept {
 
 std::string_view FieldBuilder::too_many_fields_reason() {
     if (reason_for_ != options_->max_fields) {
-        char text[48];
-        int n = std::snprintf(text, sizeof text, "more than %zu fields", options_->max_fields);
-        too_many_.assign(text, static_cast<std::size_t>(n));
+        too_many_ = "more than " + std::to_string(options_->max_fields) + " fields";
         reason_for_ = options_->max_fields;
     }
     return too_many_;

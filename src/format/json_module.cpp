@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -39,6 +40,19 @@ struct DlopenNote {
     return note;
 }();
 
+// A program run from the build tree carries a RUNPATH ($ORIGIN, where the module was built
+// beside it), and LD_LIBRARY_PATH may point elsewhere: only then is the module looked for outside
+// the directory it is installed in. The installed binary has neither: one access() at start-up,
+// not one for each of dlopen()'s system directories, where the module never is.
+bool search_path_overridden() {
+    if (std::getenv("LD_LIBRARY_PATH"))
+        return true;
+    for (const ElfW(Dyn)* entry = _DYNAMIC; entry->d_tag != DT_NULL; ++entry)
+        if (entry->d_tag == DT_RUNPATH || entry->d_tag == DT_RPATH)
+            return true;
+    return false;
+}
+
 // The directories dlopen() searches for a bare file name from this program, in its order.
 std::vector<std::string> search_path() {
     std::vector<std::string> directories;
@@ -64,7 +78,9 @@ std::vector<std::string> search_path() {
 Location locate() {
     if (pipejournal_json_module)
         return {Location::Kind::linked_in, {}};
-    std::vector<std::string> directories = search_path();
+    std::vector<std::string> directories;
+    if (search_path_overridden())
+        directories = search_path();
     directories.emplace_back(PJ_JSON_MODULE_DIR);
     std::string searched;
     for (const std::string& directory : directories) {

@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cinttypes>
 #include <cstddef>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -193,8 +193,15 @@ bool stderr_is_journal() noexcept {
     const char* value = std::getenv("JOURNAL_STREAM");
     if (!value)
         return false;
+    // "DEVICE:INODE" in decimal, as the service manager writes it. from_chars, not sscanf():
+    // libc's scanf machinery would be one more 64 KiB of code resident in every service.
+    const std::string_view text(value);
+    const std::size_t colon = text.find(':');
     uintmax_t device = 0, inode = 0;
-    if (std::sscanf(value, "%ju:%ju", &device, &inode) != 2)
+    if (colon == std::string_view::npos ||
+        std::from_chars(text.data(), text.data() + colon, device).ptr != text.data() + colon ||
+        std::from_chars(text.data() + colon + 1, text.data() + text.size(), inode).ptr !=
+            text.data() + text.size())
         return false;
     struct stat st {};
     if (fstat(STDERR_FILENO, &st) < 0)

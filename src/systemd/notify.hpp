@@ -1,4 +1,5 @@
-// Typed sd_notify(3) messages. Builders are pure so tests can check the exact datagrams.
+// The service manager notify protocol (sd_notify(3)): typed messages, and sending them. Builders
+// are pure so tests can check the exact datagrams.
 #pragma once
 
 #include <cstdint>

@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
-#include <cstdio>
 #include <cstring>
 #include <new>
 
 #include "hex.hpp"
 #include "log.hpp"
+#include "numbers.hpp"
 #include "systemd/clock.hpp"
 #include "systemd/notify.hpp"
 
@@ -38,9 +38,7 @@ std::size_t chunk_for(std::size_t send_buffer) noexcept {
 constexpr std::size_t compact_after = 64 * 1024;
 
 std::string seconds_ago(uint64_t since_usec, uint64_t now_usec) {
-    char text[48];
-    std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(now_usec - since_usec) / 1e6);
-    return text;
+    return with_tenths(now_usec - since_usec, 1'000'000) + " s";
 }
 
 // One past the last '\n' or NUL in [begin, end) of text, or begin when there is none: where a

@@ -55,8 +55,13 @@ TEST_CASE("stderr is the journal only when JOURNAL_STREAM names fd 2's device an
     CHECK(pj::journal::stderr_is_journal());
     setenv("JOURNAL_STREAM", other.c_str(), 1);
     CHECK_FALSE(pj::journal::stderr_is_journal());
-    setenv("JOURNAL_STREAM", "garbage", 1);
-    CHECK_FALSE(pj::journal::stderr_is_journal());
+    for (const std::string& bad :
+         {std::string("garbage"), std::string(":"), matching + "x", ":" + std::to_string(st.st_ino),
+          std::to_string(st.st_dev) + ":"}) {
+        CAPTURE(bad);
+        setenv("JOURNAL_STREAM", bad.c_str(), 1);
+        CHECK_FALSE(pj::journal::stderr_is_journal());
+    }
     unsetenv("JOURNAL_STREAM");
 }
 
